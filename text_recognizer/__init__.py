@@ -1,0 +1,5 @@
+"""Handwriting text recognition: datasets, networks, models and predictors."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # Keep TensorFlow's C++ start-up chatter out of the logs.

@@ -1,0 +1,119 @@
+"""Synthetic handwriting: glyphs rendered from handwriting fonts with per-glyph stroke and shape variation."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from scipy import ndimage
+
+from text_recognizer.preprocessing import crop_to_ink
+
+# Handwriting fonts installed by tasks/install_fonts.sh from Debian packages (file-name patterns).
+HANDWRITING_FONT_PATTERNS = (
+    "BecauseWe*.otf",  # fonts-bwht
+    "ComicNeue-*.otf",  # fonts-comic-neue
+    "DancingScript-*.otf",  # fonts-dancingscript
+    "KaushanScript-*.otf",  # fonts-kaushanscript
+    "Breip*.ttf",  # fonts-breip
+    "Ecolier-court.ttf",  # fonts-ecolier-court
+    "femkeklaver.ttf",  # fonts-femkeklaver
+    "dkg*.ttf",  # fonts-dkg-handwriting
+    "Humor-Sans.ttf",  # fonts-humor-sans
+    "KleeOne-*.ttf",  # fonts-klee
+    "Kristi.ttf",  # fonts-kristi
+    "Rufscript*.ttf",  # fonts-rufscript
+    "Delphine.ttf",  # fonts-sjfonts
+    "SteveHand.ttf",  # fonts-sjfonts
+    "Purisa*.ttf",  # fonts-tlwg-purisa-ttf
+    "YuseiMagic-*.ttf",  # fonts-yusei-magic
+)
+FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".local/share/fonts")
+# Fallback when no handwriting font is installed: the fonts bundled with matplotlib.
+FALLBACK_FONT_PATTERNS = ("DejaVuSans*.ttf", "DejaVuSerif*.ttf")
+RENDER_SIZE = 64  # Font size in pixels at which glyphs are drawn before any downscaling.
+REQUIRED_CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def find_fonts(required: str = REQUIRED_CHARS) -> tuple[Path, ...]:
+    """Return the installed handwriting fonts that draw every character of `required`, sorted.
+
+    Falls back to matplotlib's bundled fonts when no handwriting font is installed.
+    """
+    fonts = _matching_fonts(FONT_DIRS, HANDWRITING_FONT_PATTERNS, required)
+    if not fonts:
+        import matplotlib
+
+        mpl_fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+        fonts = _matching_fonts((mpl_fonts,), FALLBACK_FONT_PATTERNS, required)
+        logger.warning("No handwriting fonts installed (run tasks/install_fonts.sh); using %d fallback fonts", len(fonts))
+    if not fonts:
+        raise RuntimeError("No usable font found; install the handwriting fonts with tasks/install_fonts.sh")
+    return fonts
+
+
+def _matching_fonts(dirs: tuple[Path, ...], patterns: tuple[str, ...], required: str) -> tuple[Path, ...]:
+    paths = {p.resolve() for d in dirs if d.is_dir() for pattern in patterns for p in d.rglob(pattern)}
+    return tuple(sorted((p for p in paths if covers(p, required)), key=lambda p: p.name))
+
+
+def covers(font_path: Path, chars: str) -> bool:
+    """Whether the font draws a real glyph (not blank, not the missing-glyph box) for every character."""
+    font = load_font(font_path, RENDER_SIZE)
+    missing = _draw(font, "\uffff")
+    return all(_draw(font, c).getbbox() and _draw(font, c).tobytes() != missing.tobytes() for c in chars)
+
+
+def _draw(font: ImageFont.FreeTypeFont, text: str) -> Image.Image:
+    canvas = Image.new("L", (RENDER_SIZE * 2, RENDER_SIZE * 2), 0)
+    ImageDraw.Draw(canvas).text((0, 0), text, font=font, fill=255)
+    return canvas
+
+
+def fonts_fingerprint(fonts: tuple[Path, ...]) -> str:
+    """Short hash of the font set, part of a synthetic dataset's version."""
+    return hashlib.sha256("\n".join(p.name for p in fonts).encode()).hexdigest()[:8]
+
+
+@functools.cache
+def load_font(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    """Load a font once per (path, size)."""
+    return ImageFont.truetype(str(path), size)
+
+
+def render_glyph(char: str, font_path: Path, rng: np.random.Generator) -> np.ndarray:
+    """Draw one character with random stroke width, slant, rotation, scale and elastic warp.
+
+    Returns:
+        float32 array, ink 1.0 on background 0.0, cropped to the ink with a small margin.
+    """
+    font = load_font(font_path, RENDER_SIZE)
+    stroke = int(rng.integers(0, 4))
+    canvas = Image.new("L", (RENDER_SIZE * 3, RENDER_SIZE * 3), 0)
+    ImageDraw.Draw(canvas).text((RENDER_SIZE, RENDER_SIZE // 2), char, font=font, fill=255, stroke_width=stroke,
+                                stroke_fill=255)
+    if rng.random() < 0.2:
+        canvas = canvas.filter(ImageFilter.MinFilter(3))  # Thinner strokes for some glyphs.
+    shear = rng.uniform(-0.35, 0.35)
+    sx, sy = rng.uniform(0.8, 1.2), rng.uniform(0.85, 1.15)
+    w, h = canvas.size
+    canvas = canvas.transform((w, h), Image.Transform.AFFINE, (1 / sx, shear, -shear * h / 2, 0, 1 / sy, 0),
+                              resample=Image.Resampling.BILINEAR)
+    canvas = canvas.rotate(rng.uniform(-8, 8), resample=Image.Resampling.BILINEAR)
+    glyph = crop_to_ink(np.asarray(canvas, dtype=np.float32) / 255.0, margin=12, threshold=0.05)
+    return crop_to_ink(elastic_warp(glyph, rng), margin=2, threshold=0.1)
+
+
+def elastic_warp(image: np.ndarray, rng: np.random.Generator, alpha: float = 60.0, sigma: float = 7.0) -> np.ndarray:
+    """Displace pixels along a smooth random field, the way a hand wobbles along a stroke."""
+    dx = ndimage.gaussian_filter(rng.uniform(-1, 1, image.shape), sigma) * alpha
+    dy = ndimage.gaussian_filter(rng.uniform(-1, 1, image.shape), sigma) * alpha
+    rows, cols = np.meshgrid(np.arange(image.shape[0]), np.arange(image.shape[1]), indexing="ij")
+    return ndimage.map_coordinates(image, (rows + dy, cols + dx), order=1, mode="constant").astype(np.float32)

@@ -1,0 +1,58 @@
+"""Render balanced, deterministic sets of synthetic handwritten characters in the EMNIST format."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from text_recognizer.datasets.handwriting import render_glyph
+from text_recognizer.preprocessing import emnist_square
+
+SYNTHETIC_VERSION = "synth-chars-v1"
+TEST_FONT_EVERY = 6  # Every sixth font is held out for the test split, like unseen writers.
+TEST_SHARE = 6  # The test split has a sixth as many samples per class as the train split.
+
+
+def split_fonts(fonts: tuple[Path, ...]) -> dict[str, tuple[Path, ...]]:
+    """Split fonts into disjoint train and test sets (all fonts serve both when there are too few)."""
+    test = fonts[TEST_FONT_EVERY - 1 :: TEST_FONT_EVERY]
+    train = tuple(f for f in fonts if f not in test)
+    return {"train": train, "test": test} if test and train else {"train": fonts, "test": fonts}
+
+
+def render_character(char: str, fonts: tuple[Path, ...], seed: tuple[int, ...]) -> np.ndarray:
+    """Render one 28×28 uint8 white-on-black character; the same seed always gives the same image."""
+    rng = np.random.default_rng(seed)
+    glyph = render_glyph(char, fonts[rng.integers(len(fonts))], rng)
+    image = Image.fromarray((glyph * 255).astype(np.uint8))
+    if rng.random() < 0.5:
+        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.5, 2.0)))
+    square = emnist_square(np.asarray(image, dtype=np.float32) / 255.0).astype(np.float32)
+    square *= rng.uniform(0.7, 1.0) / max(square.max(), 1.0) * 255.0  # Pen pressure.
+    square += rng.normal(0, rng.uniform(0, 12), square.shape)  # Sensor noise.
+    return np.clip(square, 0, 255).astype(np.uint8)
+
+
+def _render_task(task: tuple[str, tuple[Path, ...], tuple[int, ...]]) -> np.ndarray:
+    return render_character(*task)
+
+
+def generate_characters(chars: str, fonts: tuple[Path, ...], per_class: int, seed: int) -> dict[str, np.ndarray]:
+    """Render `per_class` training and `per_class // TEST_SHARE` test images of every character.
+
+    Returns:
+        `x_train, y_train, x_test, y_test`; labels are positions in `chars`.
+    """
+    arrays = {}
+    font_sets = split_fonts(fonts)
+    with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
+        for split_id, split in enumerate(("train", "test")):
+            count = per_class if split == "train" else max(1, per_class // TEST_SHARE)
+            tasks = [(c, font_sets[split], (seed, split_id, k, i)) for k, c in enumerate(chars) for i in range(count)]
+            arrays[f"x_{split}"] = np.stack(pool.map(_render_task, tasks, chunksize=256))
+            arrays[f"y_{split}"] = np.repeat(np.arange(len(chars)), count)
+    return arrays

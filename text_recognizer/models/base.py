@@ -1,0 +1,116 @@
+"""Model base: builds a network for a dataset, fits, evaluates, and saves/loads the weights + JSON artifact."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from text_recognizer.datasets.dataset import Dataset, atomic_path
+from text_recognizer.datasets.sequence import DatasetSequence
+from text_recognizer.networks import NETWORKS
+from text_recognizer.util import call_with_args, lookup
+
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
+VALIDATION_FRACTION = 0.1
+DATA_KEYS = ("dataset", "dataset_args", "input_shape", "output_shape", "mapping", "data_version")
+DEFAULT_TRAIN_ARGS = {"batch_size": 64, "epochs": 16, "learning_rate": 1e-3, "early_stopping": True}
+
+
+def build_network(name: str, input_shape: tuple[int, ...], num_classes: int, network_args: dict) -> keras.Model:
+    """Call the registered builder `name`; unknown names or arguments raise one clear ValueError."""
+    builder = lookup(NETWORKS, name, "network")
+    return call_with_args(builder, network_args, "network_args", input_shape, num_classes)
+
+
+class Model:
+    """A network plus the data contract it was built for (shapes, mapping, version)."""
+
+    def __init__(self, network: str, network_args: dict[str, Any], data_config: dict[str, Any]) -> None:
+        self.network_name, self.network_args = network, dict(network_args)
+        self.data_config = {key: data_config[key] for key in DATA_KEYS if key in data_config}
+        input_shape = tuple(data_config["input_shape"])
+        self.network = build_network(network, input_shape, len(data_config["mapping"]), self.network_args)
+        self.mapping: list[str] = data_config["mapping"]
+
+    @property
+    def name(self) -> str:
+        """Artifact stem: `<Model>_<Dataset>_<network>`."""
+        return f"{type(self).__name__}_{self.data_config['dataset']}_{self.network_name}"
+
+    def loss(self) -> Any:
+        """The training loss."""
+        return "sparse_categorical_crossentropy"
+
+    def metrics(self) -> list[Any]:
+        """Metrics reported during training."""
+        return ["accuracy"]
+
+    def format_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Turn a batch of dataset arrays into network inputs and targets."""
+        return x, y
+
+    def augment_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Augment a training batch (identity unless a model overrides it)."""
+        return x, y
+
+    def sequence(self, x: np.ndarray, y: np.ndarray, batch_size: int, train: bool = False) -> DatasetSequence:
+        """Batches for fit/evaluate; augmentation and shuffling on training batches only."""
+        augment = self.augment_batch if train else None
+        return DatasetSequence(x, y, batch_size, shuffle=train, augment_fn=augment, format_fn=self.format_batch)
+
+    def fit(self, dataset: Dataset, train_args: dict[str, Any], callbacks: list | None = None) -> keras.callbacks.History:
+        """Compile and fit on the dataset's training split, validating on a held-out part of it."""
+        args = {**DEFAULT_TRAIN_ARGS, **train_args}
+        val = np.random.default_rng(0).random(len(dataset.x_train)) < VALIDATION_FRACTION
+        train_seq = self.sequence(dataset.x_train[~val], dataset.y_train[~val], args["batch_size"], train=True)
+        val_seq = self.sequence(dataset.x_train[val], dataset.y_train[val], args["batch_size"])
+        self.network.compile(
+            optimizer=keras.optimizers.Adam(args["learning_rate"]), loss=self.loss(), metrics=self.metrics()
+        )
+        callbacks = list(callbacks or [])
+        if args["early_stopping"]:
+            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3))
+        return self.network.fit(train_seq, validation_data=val_seq, epochs=args["epochs"], callbacks=callbacks, verbose=2)
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
+        """Metrics on held-out data."""
+        raise NotImplementedError
+
+    def artifact(self) -> dict[str, Any]:
+        """Everything needed to rebuild and use the model, without the weights."""
+        return {
+            "model": type(self).__name__,
+            "network": self.network_name,
+            "network_args": self.network_args,
+            **self.data_config,
+            "keras_version": keras.__version__,
+        }
+
+    def save(self, extra: dict[str, Any], weights_dir: Path = WEIGHTS_DIR) -> Path:
+        """Write `<name>.weights.h5` and `<name>.json` atomically; return the JSON path."""
+        weights_dir.mkdir(parents=True, exist_ok=True)
+        stem = weights_dir / self.name
+        tmp_weights = weights_dir / f".{self.name}.{os.getpid()}.tmp.weights.h5"
+        try:
+            self.network.save_weights(tmp_weights)
+            os.replace(tmp_weights, f"{stem}.weights.h5")
+        finally:
+            tmp_weights.unlink(missing_ok=True)
+        saved = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        with atomic_path(Path(f"{stem}.json")) as tmp:
+            tmp.write_text(json.dumps({**self.artifact(), **extra, "saved": saved}, indent=2) + "\n")
+        return Path(f"{stem}.json")
+
+    @classmethod
+    def load(cls, json_path: Path) -> Model:
+        """Rebuild a saved model from its JSON and weights."""
+        config = json.loads(Path(json_path).read_text())
+        model = cls(config["network"], config["network_args"], config)
+        model.network.load_weights(str(json_path).removesuffix(".json") + ".weights.h5")
+        return model

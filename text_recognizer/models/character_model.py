@@ -1,0 +1,16 @@
+"""Character classification model (EMNIST-style 28×28 inputs)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from text_recognizer.models.base import Model
+
+
+class CharacterModel(Model):
+    """Classifies one character image into the mapping with a softmax network."""
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
+        """Top-1 accuracy on (x, y)."""
+        probs = self.network.predict(self.sequence(x, y, batch_size), verbose=0)
+        return {"accuracy": float(np.mean(np.argmax(probs, axis=-1) == y))}

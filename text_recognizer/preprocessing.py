@@ -1,0 +1,110 @@
+"""Image preprocessing shared by dataset generation, predictors, export and the API (numpy and Pillow only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Union
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+ImageInput = Union[str, Path, Image.Image, np.ndarray]
+
+MAX_PIXELS = 40_000_000  # Refuse larger images (decompression bombs) with a clear error.
+INK_THRESHOLD = 0.25  # Fraction of full ink above which a pixel counts as ink when cropping.
+EMNIST_SIZE = 28
+EMNIST_GLYPH = 24  # EMNIST glyphs fill 24 of 28 pixels along their longest side, centred.
+
+
+def load_image(image: ImageInput) -> np.ndarray:
+    """Turn a path, PIL image or array (H×W or H×W×C, uint8 or float) into a uint8 grayscale H×W array."""
+    if isinstance(image, (str, Path)):
+        image = open_image(image)
+    if isinstance(image, Image.Image):
+        if image.width * image.height > MAX_PIXELS:
+            raise ValueError(f"Image of {image.width}x{image.height} pixels is larger than {MAX_PIXELS} pixels")
+        return np.asarray(image.convert("L"), dtype=np.uint8)
+    if not isinstance(image, np.ndarray):
+        raise ValueError(f"Expected a path, PIL image or numpy array, got {type(image).__name__}")
+    return _array_to_gray(image)
+
+
+def open_image(path: str | Path) -> Image.Image:
+    """Open and fully decode an image file, raising ValueError for missing, corrupt or oversized files."""
+    try:
+        with Image.open(path) as im:
+            if im.width * im.height > MAX_PIXELS:
+                raise ValueError(f"Image {path} of {im.width}x{im.height} pixels exceeds {MAX_PIXELS} pixels")
+            im.load()
+            return im.copy()
+    except FileNotFoundError as e:
+        raise ValueError(f"No image file at {path}") from e
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
+        raise ValueError(f"Cannot read {path} as an image: {e}") from e
+
+
+def _array_to_gray(array: np.ndarray) -> np.ndarray:
+    if array.ndim == 3 and array.shape[2] in (1, 3, 4):
+        array = array[..., :3].mean(axis=2) if array.shape[2] >= 3 else array[..., 0]
+    if array.ndim != 2 or array.size == 0:
+        raise ValueError(f"Expected an H×W or H×W×C image array, got shape {array.shape}")
+    if array.size > MAX_PIXELS:
+        raise ValueError(f"Image of {array.shape} is larger than {MAX_PIXELS} pixels")
+    array = array.astype(np.float32)
+    if not np.isfinite(array).all():
+        raise ValueError("Image array contains NaN or infinite values")
+    if array.max() <= 1.0:
+        array = array * 255.0
+    return np.clip(array, 0, 255).astype(np.uint8)
+
+
+def to_ink(gray: np.ndarray) -> np.ndarray:
+    """Map a grayscale image of either polarity to float32 ink in [0, 1] on a 0 background.
+
+    The background level is the median of the border pixels; light backgrounds (paper) are inverted.
+    """
+    image = gray.astype(np.float32)
+    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
+    background = float(np.median(border))
+    if background > 127:
+        image, background = 255.0 - image, 255.0 - background
+    ink = np.clip(image - background, 0, None)
+    peak = float(np.percentile(ink, 99.5)) if ink.size > 400 else float(ink.max())
+    peak = max(peak, float(ink.max()) * 0.5, 1.0)
+    return np.clip(ink / peak, 0.0, 1.0)
+
+
+def ink_bbox(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int] | None:
+    """Return (row0, row1, col0, col1), end-exclusive, of pixels above `threshold`, or None for a blank image."""
+    mask = ink > threshold
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def crop_to_ink(ink: np.ndarray, margin: int = 0, threshold: float = INK_THRESHOLD) -> np.ndarray:
+    """Crop to the ink's bounding box plus `margin` pixels; a blank image becomes a 1×1 zero array."""
+    box = ink_bbox(ink, threshold)
+    if box is None:
+        return np.zeros((1, 1), dtype=np.float32)
+    r0, r1, c0, c1 = box
+    return ink[max(r0 - margin, 0) : r1 + margin, max(c0 - margin, 0) : c1 + margin]
+
+
+def emnist_square(ink: np.ndarray) -> np.ndarray:
+    """Centre the ink in a square and scale it EMNIST-style: longest side 24 px in a 28×28 uint8 image."""
+    glyph = crop_to_ink(ink)
+    h, w = glyph.shape
+    scale = EMNIST_GLYPH / max(h, w)
+    new_h, new_w = max(1, round(h * scale)), max(1, round(w * scale))
+    resized = Image.fromarray((glyph * 255).astype(np.uint8)).resize((new_w, new_h), Image.Resampling.LANCZOS)
+    out = np.zeros((EMNIST_SIZE, EMNIST_SIZE), dtype=np.uint8)
+    top, left = (EMNIST_SIZE - new_h) // 2, (EMNIST_SIZE - new_w) // 2
+    out[top : top + new_h, left : left + new_w] = np.asarray(resized)
+    return out
+
+
+def character_input(image: ImageInput) -> np.ndarray:
+    """Preprocess any character image into the 28×28 uint8 white-on-black EMNIST format."""
+    return emnist_square(to_ink(load_image(image)))
