@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Union
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-ImageInput = Union[str, Path, Image.Image, np.ndarray]
+ImageInput = str | Path | Image.Image | np.ndarray
 
 MAX_PIXELS = 40_000_000  # Refuse larger images (decompression bombs) with a clear error.
 INK_THRESHOLD = 0.25  # Fraction of full ink above which a pixel counts as ink when cropping.

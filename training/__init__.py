@@ -1,0 +1,1 @@
+"""Training entry points: experiments, sweeps and GPU allocation."""

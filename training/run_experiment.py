@@ -24,7 +24,7 @@ def parse_experiment(text: str) -> dict[str, Any]:
     try:
         config = json.loads(text)
     except json.JSONDecodeError as e:
-        raise ValueError(f"Malformed experiment JSON ({e}); expected e.g. '{{\"dataset\": ..., \"model\": ...}}'") from e
+        raise ValueError(f'Malformed experiment JSON ({e}); expected e.g. \'{{"dataset": ..., "model": ...}}\'') from e
     if not isinstance(config, dict):
         raise ValueError(f"Experiment JSON must be an object with keys {', '.join(EXPERIMENT_KEYS)}")
     unknown = set(config) - set(EXPERIMENT_KEYS)
@@ -45,7 +45,11 @@ def _check_train_args(train_args: dict[str, Any]) -> None:
         expected = TRAIN_ARG_TYPES.get(key)
         if expected is None:
             raise ValueError(f"Unknown train_args key {key!r}; valid keys: {', '.join(TRAIN_ARG_TYPES)}")
-        ok = isinstance(value, bool) if expected is bool else isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = (
+            isinstance(value, bool)
+            if expected is bool
+            else isinstance(value, (int, float)) and not isinstance(value, bool)
+        )
         if not ok or (expected is int and value != int(value)) or (expected is not bool and value <= 0):
             raise ValueError(f"train_args.{key} must be a positive {expected.__name__}, got {json.dumps(value)}")
 
@@ -67,8 +71,13 @@ def wandb_callbacks(config: dict[str, Any]) -> list:
     except ImportError:
         logger.warning("wandb is not installed; training without experiment tracking")
         return []
-    mode = "online" if os.environ.get("WANDB_API_KEY") else "offline"
-    wandb.init(project=WANDB_PROJECT, config=config, group=config.get("experiment_group"), mode=mode)
+    online = bool(os.environ.get("WANDB_API_KEY"))
+    wandb.init(
+        project=WANDB_PROJECT,
+        config=config,
+        group=config.get("experiment_group"),
+        mode="online" if online else "offline",
+    )
     return [WandbMetricsLogger()]
 
 

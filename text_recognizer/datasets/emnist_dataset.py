@@ -17,8 +17,8 @@ from text_recognizer.datasets.dataset import (
     load_metadata,
     save_arrays,
 )
-from text_recognizer.datasets.synthetic_characters import SYNTHETIC_VERSION, generate_characters
 from text_recognizer.datasets.handwriting import find_fonts, fonts_fingerprint
+from text_recognizer.datasets.synthetic_characters import SYNTHETIC_VERSION, generate_characters
 
 NAME = "emnist"
 MAT_MEMBER = "matlab/emnist-byclass.mat"

@@ -53,7 +53,9 @@ def find_fonts(required: str = REQUIRED_CHARS) -> tuple[Path, ...]:
 
         mpl_fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
         fonts = _matching_fonts((mpl_fonts,), FALLBACK_FONT_PATTERNS, required)
-        logger.warning("No handwriting fonts installed (run tasks/install_fonts.sh); using %d fallback fonts", len(fonts))
+        logger.warning(
+            "No handwriting fonts installed (run tasks/install_fonts.sh); using %d fallback fonts", len(fonts)
+        )
     if not fonts:
         raise RuntimeError("No usable font found; install the handwriting fonts with tasks/install_fonts.sh")
     return fonts
@@ -97,15 +99,20 @@ def render_glyph(char: str, font_path: Path, rng: np.random.Generator) -> np.nda
     font = load_font(font_path, RENDER_SIZE)
     stroke = int(rng.integers(0, 4))
     canvas = Image.new("L", (RENDER_SIZE * 3, RENDER_SIZE * 3), 0)
-    ImageDraw.Draw(canvas).text((RENDER_SIZE, RENDER_SIZE // 2), char, font=font, fill=255, stroke_width=stroke,
-                                stroke_fill=255)
+    ImageDraw.Draw(canvas).text(
+        (RENDER_SIZE, RENDER_SIZE // 2), char, font=font, fill=255, stroke_width=stroke, stroke_fill=255
+    )
     if rng.random() < 0.2:
         canvas = canvas.filter(ImageFilter.MinFilter(3))  # Thinner strokes for some glyphs.
     shear = rng.uniform(-0.35, 0.35)
     sx, sy = rng.uniform(0.8, 1.2), rng.uniform(0.85, 1.15)
     w, h = canvas.size
-    canvas = canvas.transform((w, h), Image.Transform.AFFINE, (1 / sx, shear, -shear * h / 2, 0, 1 / sy, 0),
-                              resample=Image.Resampling.BILINEAR)
+    canvas = canvas.transform(
+        (w, h),
+        Image.Transform.AFFINE,
+        (1 / sx, shear, -shear * h / 2, 0, 1 / sy, 0),
+        resample=Image.Resampling.BILINEAR,
+    )
     canvas = canvas.rotate(rng.uniform(-8, 8), resample=Image.Resampling.BILINEAR)
     glyph = crop_to_ink(np.asarray(canvas, dtype=np.float32) / 255.0, margin=12, threshold=0.05)
     return crop_to_ink(elastic_warp(glyph, rng), margin=2, threshold=0.1)

@@ -64,7 +64,9 @@ class Model:
         augment = self.augment_batch if train else None
         return DatasetSequence(x, y, batch_size, shuffle=train, augment_fn=augment, format_fn=self.format_batch)
 
-    def fit(self, dataset: Dataset, train_args: dict[str, Any], callbacks: list | None = None) -> keras.callbacks.History:
+    def fit(
+        self, dataset: Dataset, train_args: dict[str, Any], callbacks: list | None = None
+    ) -> keras.callbacks.History:
         """Compile and fit on the dataset's training split, validating on a held-out part of it."""
         args = {**DEFAULT_TRAIN_ARGS, **train_args}
         val = np.random.default_rng(0).random(len(dataset.x_train)) < VALIDATION_FRACTION
@@ -76,7 +78,9 @@ class Model:
         callbacks = list(callbacks or [])
         if args["early_stopping"]:
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3))
-        return self.network.fit(train_seq, validation_data=val_seq, epochs=args["epochs"], callbacks=callbacks, verbose=2)
+        return self.network.fit(
+            train_seq, validation_data=val_seq, epochs=args["epochs"], callbacks=callbacks, verbose=2
+        )
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
         """Metrics on held-out data."""
@@ -102,7 +106,7 @@ class Model:
             os.replace(tmp_weights, f"{stem}.weights.h5")
         finally:
             tmp_weights.unlink(missing_ok=True)
-        saved = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        saved = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         with atomic_path(Path(f"{stem}.json")) as tmp:
             tmp.write_text(json.dumps({**self.artifact(), **extra, "saved": saved}, indent=2) + "\n")
         return Path(f"{stem}.json")

@@ -1,0 +1,26 @@
+# Every entry point; each target sets up .venv (and fonts) itself when needed.
+SHELL := /bin/bash
+VENV := .venv
+STAMP := $(VENV)/.synced
+
+.PHONY: setup train test lint prediction-tests
+
+$(STAMP): Pipfile.lock
+	tasks/setup.sh
+	touch $@
+
+setup: $(STAMP)
+	tasks/install_fonts.sh
+
+train: setup
+	tasks/train_character_predictor.sh
+
+test: setup
+	tasks/lint.sh
+	$(VENV)/bin/python -m pytest -q
+
+lint: setup
+	tasks/lint.sh
+
+prediction-tests: setup
+	tasks/run_prediction_tests.sh

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Install the handwriting fonts the synthetic data is rendered from (Debian/Ubuntu packages, needs root).
+# Without them the generator falls back to the fonts bundled with matplotlib.
+set -euo pipefail
+PACKAGES=(fonts-bwht fonts-breip fonts-comic-neue fonts-dancingscript fonts-dkg-handwriting fonts-ecolier-court
+  fonts-femkeklaver fonts-humor-sans fonts-kaushanscript fonts-klee fonts-kristi fonts-rufscript fonts-sjfonts
+  fonts-tlwg-purisa-ttf fonts-yusei-magic)
+if dpkg -s "${PACKAGES[@]}" >/dev/null 2>&1; then
+  exit 0
+fi
+if [[ $(id -u) -ne 0 ]] || ! command -v apt-get >/dev/null; then
+  echo "Handwriting fonts not installed (needs root and apt-get): sudo $0 ; using fallback fonts" >&2
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null

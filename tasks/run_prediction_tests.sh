@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Prediction tests: the shipped weights read the support images.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+.venv/bin/python -m pytest -q text_recognizer/tests/test_character_predictor.py "$@"

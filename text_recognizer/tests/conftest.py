@@ -1,0 +1,61 @@
+"""Shared fixtures: a real HTTP file server on 127.0.0.1 and an isolated data root."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+
+@dataclass
+class FileServer:
+    """Serves `files` by path; `truncate` paths announce their full length but send half the body."""
+
+    url: str
+    files: dict[str, bytes] = field(default_factory=dict)
+    truncate: set[str] = field(default_factory=set)
+    hits: Counter = field(default_factory=Counter)
+
+
+def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            server.hits[self.path] += 1
+            body = server.files.get(self.path)
+            if body is None:
+                self.send_error(404, "Not Found")
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2] if self.path in server.truncate else body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def file_server() -> Iterator[FileServer]:
+    """A threaded HTTP server on a free loopback port."""
+    state = FileServer(url="")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield state
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point the data root at an empty temporary folder."""
+    monkeypatch.setenv("TEXT_RECOGNIZER_DATA", str(tmp_path / "data"))
+    return tmp_path / "data"

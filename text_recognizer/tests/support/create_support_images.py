@@ -1,0 +1,42 @@
+"""Write the generated support images the prediction tests read (run once; the PNGs are committed)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from text_recognizer.datasets.handwriting import find_fonts, render_glyph
+from text_recognizer.datasets.synthetic_characters import render_character, split_fonts
+
+SUPPORT_DIR = Path(__file__).resolve().parent
+# Characters whose shape differs from every other class, so the expected answer is unambiguous.
+CHARACTERS = "AbdGhQR37e"
+SEED = 2024
+
+
+def on_paper(char: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> Image.Image:
+    """Dark ink on light, slightly noisy paper, as a photo or scan would show it (RGB, larger than 28 px)."""
+    glyph = render_glyph(char, fonts[rng.integers(len(fonts))], rng)  # Ink 1.0 on 0.0.
+    h, w = glyph.shape
+    page = np.full((h + 60, w + 80), 0.0, dtype=np.float32)
+    page[30 : 30 + h, 40 : 40 + w] = glyph
+    gray = 235 - page * 190 + rng.normal(0, 4, page.shape)
+    return Image.fromarray(np.clip(gray, 0, 255).astype(np.uint8)).convert("RGB")
+
+
+def main() -> None:
+    """Render each character twice: on paper (dark ink) and EMNIST-style (white on black)."""
+    rng = np.random.default_rng(SEED)
+    test_fonts = split_fonts(find_fonts())["test"]
+    for folder in ("paper", "emnist_style"):
+        (SUPPORT_DIR / "characters" / folder).mkdir(parents=True, exist_ok=True)
+    for i, char in enumerate(CHARACTERS):
+        on_paper(char, test_fonts, rng).save(SUPPORT_DIR / "characters" / "paper" / f"{char}.png")
+        square = render_character(char, test_fonts, (SEED, i))
+        Image.fromarray(square).save(SUPPORT_DIR / "characters" / "emnist_style" / f"{char}.png")
+
+
+if __name__ == "__main__":
+    main()

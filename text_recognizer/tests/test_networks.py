@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+
+from text_recognizer.models.base import build_network
+from text_recognizer.networks import NETWORKS
+
+# (input_shape, num_classes, expected output shape without the batch axis) for every registered network.
+NETWORK_SHAPES = {
+    "mlp": ((28, 28), 80, (80,)),
+    "lenet": ((28, 28), 80, (80,)),
+}
+
+
+def test_every_network_has_a_shape_case():
+    assert set(NETWORKS) == set(NETWORK_SHAPES)
+
+
+@pytest.mark.parametrize("name", sorted(NETWORKS))
+def test_network_builds_with_finite_outputs_of_the_right_shape(name):
+    input_shape, num_classes, output_shape = NETWORK_SHAPES[name]
+    network = build_network(name, input_shape, num_classes, {})
+    x = np.random.default_rng(0).uniform(0, 255, (2, *input_shape)).astype(np.float32)
+    y = np.asarray(network(x, training=False))
+    assert y.shape == (2, *output_shape)
+    assert np.isfinite(y).all()
+
+
+def test_unknown_network_lists_choices():
+    with pytest.raises(ValueError, match="valid networks: lenet, mlp"):
+        build_network("resnet", (28, 28), 80, {})
+
+
+def test_bad_network_argument_lists_valid_ones():
+    with pytest.raises(ValueError, match="valid arguments: layer_size, dropout_amount, num_layers"):
+        build_network("mlp", (28, 28), 80, {"layers": 3})

@@ -1,0 +1,83 @@
+import numpy as np
+import pytest
+from PIL import Image
+
+from text_recognizer.preprocessing import character_input, ink_bbox, load_image, to_ink
+
+
+def dark_on_light(shape=(60, 40), box=(10, 50, 15, 25)) -> np.ndarray:
+    image = np.full(shape, 240, dtype=np.uint8)
+    r0, r1, c0, c1 = box
+    image[r0:r1, c0:c1] = 20
+    return image
+
+
+def test_dark_ink_on_paper_becomes_white_on_black():
+    ink = to_ink(dark_on_light())
+    assert ink[0, 0] == 0.0 and ink[30, 20] == 1.0
+
+
+def test_both_polarities_give_the_same_ink():
+    image = dark_on_light()
+    assert np.allclose(to_ink(image), to_ink(255 - image))
+
+
+def test_character_input_centres_longest_side_at_24_pixels():
+    x = character_input(dark_on_light())  # A 40×10 bar: tall, so 24 px high and 6 px wide.
+    assert x.shape == (28, 28) and x.dtype == np.uint8
+    assert ink_bbox(x / 255.0, 0.5) == (2, 26, 11, 17)
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda a: a,
+        lambda a: a.astype(np.float32) / 255.0,
+        lambda a: np.stack([a] * 3, axis=-1),
+        lambda a: np.stack([a] * 4, axis=-1),
+        lambda a: Image.fromarray(a),
+        lambda a: Image.fromarray(a).convert("RGB"),
+    ],
+)
+def test_input_kinds_agree(variant):
+    reference = character_input(dark_on_light())
+    assert np.abs(character_input(variant(dark_on_light())).astype(int) - reference).max() <= 1
+
+
+def test_path_input(tmp_path):
+    Image.fromarray(dark_on_light()).save(tmp_path / "c.png")
+    assert np.array_equal(character_input(tmp_path / "c.png"), character_input(dark_on_light()))
+
+
+def test_blank_image_gives_blank_input():
+    assert character_input(np.full((30, 30), 200, dtype=np.uint8)).max() == 0
+
+
+@pytest.mark.parametrize(
+    ("image", "message"),
+    [
+        (np.zeros((0, 5)), "shape"),
+        (np.zeros((2, 3, 4, 5)), "shape"),
+        (np.full((4, 4), np.nan), "NaN"),
+        ("no/such/file.png", "No image file"),
+        (42, "Expected a path"),
+    ],
+)
+def test_bad_inputs_are_explained(image, message):
+    with pytest.raises(ValueError, match=message):
+        load_image(image)
+
+
+def test_corrupt_and_truncated_files_are_explained(tmp_path):
+    (tmp_path / "junk.png").write_bytes(b"not an image at all")
+    Image.fromarray(dark_on_light((400, 400))).save(tmp_path / "ok.png")
+    (tmp_path / "cut.png").write_bytes((tmp_path / "ok.png").read_bytes()[:200])
+    for name in ("junk.png", "cut.png"):
+        with pytest.raises(ValueError, match="Cannot read"):
+            load_image(tmp_path / name)
+
+
+def test_huge_image_is_refused(tmp_path):
+    Image.new("L", (10_000, 5_000)).save(tmp_path / "huge.png")
+    with pytest.raises(ValueError, match="exceeds"):
+        load_image(tmp_path / "huge.png")

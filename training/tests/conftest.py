@@ -1,0 +1,3 @@
+"""Reuse the package's fixtures."""
+
+from text_recognizer.tests.conftest import data_root  # noqa: F401
