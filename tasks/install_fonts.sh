@@ -2,8 +2,8 @@
 # Install the handwriting fonts the synthetic data is rendered from (Debian/Ubuntu packages, needs root).
 # Without them the generator falls back to the fonts bundled with matplotlib.
 set -euo pipefail
-PACKAGES=(fonts-bwht fonts-breip fonts-comic-neue fonts-dancingscript fonts-dkg-handwriting fonts-ecolier-court
-  fonts-femkeklaver fonts-humor-sans fonts-kaushanscript fonts-klee fonts-kristi fonts-rufscript fonts-sjfonts
+PACKAGES=(fonts-breip fonts-comic-neue fonts-dancingscript fonts-dkg-handwriting fonts-ecolier-court
+  fonts-femkeklaver fonts-kaushanscript fonts-klee fonts-kristi fonts-rufscript fonts-sjfonts
   fonts-tlwg-purisa-ttf fonts-yusei-magic)
 if dpkg -s "${PACKAGES[@]}" >/dev/null 2>&1; then
   exit 0

@@ -13,6 +13,7 @@ MAX_PIXELS = 40_000_000  # Refuse larger images (decompression bombs) with a cle
 INK_THRESHOLD = 0.25  # Fraction of full ink above which a pixel counts as ink when cropping.
 EMNIST_SIZE = 28
 EMNIST_GLYPH = 24  # EMNIST glyphs fill 24 of 28 pixels along their longest side, centred.
+LINE_MARGIN = 0.08  # Margin around a line's ink, as a fraction of the ink height.
 
 
 def load_image(image: ImageInput) -> np.ndarray:
@@ -60,17 +61,28 @@ def _array_to_gray(array: np.ndarray) -> np.ndarray:
 def to_ink(gray: np.ndarray) -> np.ndarray:
     """Map a grayscale image of either polarity to float32 ink in [0, 1] on a 0 background.
 
-    The background level is the median of the border pixels; light backgrounds (paper) are inverted.
+    The background is a plane fitted to the border pixels (so a lighting gradient is removed); light
+    backgrounds (paper) are inverted.
     """
     image = gray.astype(np.float32)
-    border = np.concatenate([image[0], image[-1], image[:, 0], image[:, -1]])
-    background = float(np.median(border))
-    if background > 127:
+    background = _border_plane(image)
+    if float(np.median(background)) > 127:
         image, background = 255.0 - image, 255.0 - background
     ink = np.clip(image - background, 0, None)
     peak = float(np.percentile(ink, 99.5)) if ink.size > 400 else float(ink.max())
     peak = max(peak, float(ink.max()) * 0.5, 1.0)
     return np.clip(ink / peak, 0.0, 1.0)
+
+
+def _border_plane(image: np.ndarray) -> np.ndarray:
+    """Least-squares plane a + b·row + c·col through the border pixels, evaluated over the image."""
+    h, w = image.shape
+    rows, cols = np.mgrid[0:h, 0:w]
+    border = np.zeros((h, w), dtype=bool)
+    border[[0, -1], :] = border[:, [0, -1]] = True
+    design = np.stack([np.ones(border.sum()), rows[border], cols[border]], axis=1)
+    coef, *_ = np.linalg.lstsq(design, image[border], rcond=None)
+    return (coef[0] + coef[1] * rows + coef[2] * cols).astype(np.float32)
 
 
 def ink_bbox(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int] | None:
@@ -107,3 +119,33 @@ def emnist_square(ink: np.ndarray) -> np.ndarray:
 def character_input(image: ImageInput) -> np.ndarray:
     """Preprocess any character image into the 28×28 uint8 white-on-black EMNIST format."""
     return emnist_square(to_ink(load_image(image)))
+
+
+def fit_line(gray: np.ndarray, height: int, width: int | None = None, width_multiple: int = 8) -> np.ndarray:
+    """Crop a line image to its ink and scale it to `height`, keeping the aspect ratio, ink white on black.
+
+    Args:
+        gray: uint8 grayscale line, either polarity.
+        height: output height in pixels.
+        width: pad (or, for overlong lines, squeeze) to this width; None keeps the natural width, rounded up
+            to a multiple of `width_multiple`.
+
+    Returns:
+        uint8 (height, width) array, text left-aligned.
+    """
+    ink = crop_to_ink(to_ink(gray))
+    margin = max(1, round(ink.shape[0] * LINE_MARGIN))
+    ink = np.pad(ink, ((margin, margin), (margin, margin)))
+    new_w = max(1, round(ink.shape[1] * height / ink.shape[0]))
+    if width is not None:
+        new_w = min(new_w, width)
+    out_w = width if width is not None else -(-new_w // width_multiple) * width_multiple
+    scaled = Image.fromarray((ink * 255).astype(np.uint8)).resize((new_w, height), Image.Resampling.BILINEAR)
+    out = np.zeros((height, out_w), dtype=np.uint8)
+    out[:, :new_w] = np.asarray(scaled)
+    return out
+
+
+def line_input(image: ImageInput, height: int, width: int | None = None) -> np.ndarray:
+    """Preprocess any line image (path, PIL, array; either polarity) into the line network's input."""
+    return fit_line(load_image(image), height, width)

@@ -12,7 +12,7 @@ from PIL import Image, ImageFilter
 from text_recognizer.datasets.handwriting import render_glyph
 from text_recognizer.preprocessing import emnist_square
 
-SYNTHETIC_VERSION = "synth-chars-v1"
+SYNTHETIC_VERSION = "synth-chars-v2"
 TEST_FONT_EVERY = 6  # Every sixth font is held out for the test split, like unseen writers.
 TEST_SHARE = 6  # The test split has a sixth as many samples per class as the train split.
 

@@ -8,7 +8,8 @@ import numpy as np
 from PIL import Image
 
 from text_recognizer.datasets.handwriting import find_fonts, render_glyph
-from text_recognizer.datasets.synthetic_characters import render_character, split_fonts
+from text_recognizer.datasets.synthetic_characters import split_fonts
+from text_recognizer.preprocessing import character_input
 
 SUPPORT_DIR = Path(__file__).resolve().parent
 # Characters whose shape differs from every other class, so the expected answer is unambiguous.
@@ -27,15 +28,15 @@ def on_paper(char: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> Im
 
 
 def main() -> None:
-    """Render each character twice: on paper (dark ink) and EMNIST-style (white on black)."""
+    """Render each character on paper (dark ink), and the same glyph in the EMNIST format (28×28, white on black)."""
     rng = np.random.default_rng(SEED)
     test_fonts = split_fonts(find_fonts())["test"]
     for folder in ("paper", "emnist_style"):
         (SUPPORT_DIR / "characters" / folder).mkdir(parents=True, exist_ok=True)
-    for i, char in enumerate(CHARACTERS):
-        on_paper(char, test_fonts, rng).save(SUPPORT_DIR / "characters" / "paper" / f"{char}.png")
-        square = render_character(char, test_fonts, (SEED, i))
-        Image.fromarray(square).save(SUPPORT_DIR / "characters" / "emnist_style" / f"{char}.png")
+    for char in CHARACTERS:
+        photo = on_paper(char, test_fonts, rng)
+        photo.save(SUPPORT_DIR / "characters" / "paper" / f"{char}.png")
+        Image.fromarray(character_input(photo)).save(SUPPORT_DIR / "characters" / "emnist_style" / f"{char}.png")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,83 @@
+"""Render text lines as synthetic handwriting: per-glyph size, baseline and spacing, per-line slant and warp."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from text_recognizer.datasets.handwriting import elastic_warp, load_font
+from text_recognizer.preprocessing import crop_to_ink, fit_line
+
+LINE_RENDER_SIZE = 40  # Font size in pixels; lines are later scaled to the network's height.
+MIX_FONT_PROBABILITY = 0.05  # Chance that a glyph comes from another font, as in EMNIST-built lines.
+
+
+def draw_glyphs(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> np.ndarray:
+    """Draw the text glyph by glyph on a baseline, jittering each glyph's size, height and spacing.
+
+    Returns:
+        float32 ink image (1.0 ink on 0.0), before any line-level distortion.
+    """
+    main_font = fonts[rng.integers(len(fonts))]
+    size = LINE_RENDER_SIZE
+    canvas = Image.new("L", (int(size * (len(text) + 2) * 1.1), size * 3), 0)
+    draw = ImageDraw.Draw(canvas)
+    x, baseline = float(size) * 0.5, size * 2.0
+    spacing = rng.uniform(-0.06, 0.12) * size
+    wobble = np.cumsum(rng.normal(0, 0.6, len(text)))  # The baseline drifts like a hand across the page.
+    stroke = int(rng.integers(0, 3))
+    for i, char in enumerate(text):
+        font_path = fonts[rng.integers(len(fonts))] if rng.random() < MIX_FONT_PROBABILITY else main_font
+        font = load_font(font_path, int(size * rng.uniform(0.88, 1.12)))
+        y = baseline + wobble[i] + rng.normal(0, 0.8)
+        draw.text((x, y), char, font=font, fill=255, anchor="ls", stroke_width=stroke, stroke_fill=255)
+        x += font.getlength(char) + spacing + rng.normal(0, 0.04) * size
+    return crop_to_ink(np.asarray(canvas, dtype=np.float32) / 255.0, margin=size // 2, threshold=0.05)
+
+
+def distort_line(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Slant, stretch, warp and blur a line image; ink stays 1.0 on 0.0."""
+    image = Image.fromarray((ink * 255).astype(np.uint8))
+    w, h = image.size
+    shear = rng.uniform(-0.4, 0.3)
+    stretch = rng.uniform(0.75, 1.25)
+    image = image.transform(
+        (int(w * stretch), h),
+        Image.Transform.AFFINE,
+        (1 / stretch, shear, -shear * h / 2, 0, 1, 0),
+        resample=Image.Resampling.BILINEAR,
+    )
+    image = image.rotate(rng.normal(0, 1.0), resample=Image.Resampling.BILINEAR, expand=True)
+    return elastic_warp(np.asarray(image, dtype=np.float32) / 255.0, rng, alpha=rng.uniform(10, 40), sigma=6.0)
+
+
+def paper_and_ink(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Put an ink image on paper: ink intensity, background texture, lighting gradient and sensor noise.
+
+    Returns:
+        uint8 grayscale, dark ink on light paper.
+    """
+    h, w = line.shape
+    paper = rng.uniform(190, 250) + rng.normal(0, rng.uniform(0, 6), (h, w))
+    paper += np.linspace(0, rng.uniform(-20, 20), w)[None, :]  # Uneven lighting.
+    ink_level = rng.uniform(0, 90)
+    image = paper * (1 - line) + ink_level * line
+    image = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
+    if rng.random() < 0.5:
+        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
+    return np.asarray(image)
+
+
+def render_line(text: str, fonts: tuple[Path, ...], rng: np.random.Generator, height: int, width: int) -> np.ndarray:
+    """Render `text` as a handwriting line in the network's input format.
+
+    Returns:
+        uint8 (height, width) white-on-black image, ink cropped and scaled to `height`, left-aligned.
+    """
+    ink = distort_line(draw_glyphs(text, fonts, rng), rng)
+    photo = paper_and_ink(ink, rng)
+    if rng.random() < 0.5:
+        photo = 255 - photo  # Both polarities reach the predictor; preprocessing must undo either.
+    return fit_line(photo, height, width)

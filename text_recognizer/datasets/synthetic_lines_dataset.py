@@ -1,0 +1,106 @@
+"""Synthetic handwriting lines: generated English-like text rendered with handwriting fonts (offline default)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import multiprocessing
+import os
+from pathlib import Path
+
+import numpy as np
+
+from text_recognizer.datasets.dataset import Dataset, data_dirname, load_arrays, save_arrays
+from text_recognizer.datasets.emnist_dataset import MAPPING
+from text_recognizer.datasets.handwriting import find_fonts, fonts_fingerprint
+from text_recognizer.datasets.sentence_generator import SentenceGenerator
+from text_recognizer.datasets.synthetic_characters import split_fonts
+from text_recognizer.datasets.synthetic_lines import render_line
+
+SYNTHETIC_LINES_VERSION = "synth-lines-v1"
+LINE_HEIGHT = 32
+LINE_WIDTH = 640
+BLANK = MAPPING.index("_")  # Pads labels and is the CTC blank.
+
+logger = logging.getLogger(__name__)
+
+
+def encode(text: str, length: int) -> np.ndarray:
+    """Map text to class indices, padded with the blank to `length`."""
+    unknown = sorted(set(text) - set(MAPPING))
+    if unknown or len(text) > length:
+        raise ValueError(f"Cannot encode {text!r}: unknown characters {unknown} or longer than {length}")
+    return np.array([MAPPING.index(c) for c in text] + [BLANK] * (length - len(text)), dtype=np.int64)
+
+
+def decode(indices: np.ndarray) -> str:
+    """Map class indices back to text, dropping blanks and padding."""
+    return "".join(MAPPING[i] for i in indices if 0 <= i < BLANK)
+
+
+def _render_task(task: tuple[str, tuple[Path, ...], tuple[int, ...]]) -> np.ndarray:
+    text, fonts, seed = task
+    return render_line(text, fonts, np.random.default_rng(seed), LINE_HEIGHT, LINE_WIDTH)
+
+
+class SyntheticLinesDataset(Dataset):
+    """Lines of handwriting-font text, 32 px high and up to 640 px wide, white on black; test fonts held out.
+
+    Args:
+        num_train: training lines.
+        num_test: test lines.
+        max_length: longest text in characters.
+        seed: seed of text and rendering.
+    """
+
+    def __init__(self, num_train: int = 20_000, num_test: int = 1_000, max_length: int = 40, seed: int = 0) -> None:
+        if min(num_train, num_test, max_length) <= 0:
+            raise ValueError("num_train, num_test and max_length must be positive")
+        self.num_train, self.num_test, self.max_length, self.seed = num_train, num_test, max_length, seed
+        self.mapping = MAPPING
+        self.input_shape = (LINE_HEIGHT, LINE_WIDTH)
+        self.output_shape = (max_length, len(MAPPING))
+
+    def load_or_generate_data(self) -> None:
+        """Load the cached lines, rendering them first when missing."""
+        fonts = find_fonts()
+        self.data_version = (
+            f"{SYNTHETIC_LINES_VERSION}-{fonts_fingerprint(fonts)}-"
+            f"{self.num_train}-{self.num_test}-{self.max_length}-s{self.seed}"
+        )
+        cache = data_dirname() / "processed" / "synthetic_lines" / f"{self.data_version}.h5"
+        if not cache.exists():
+            logger.info("Rendering synthetic lines into %s", cache)
+            save_arrays(cache, self._generate(fonts), {"version": self.data_version})
+        arrays, _ = load_arrays(cache)
+        self.x_train, self.y_train = arrays["x_train"], arrays["y_train"]
+        self.x_test, self.y_test = arrays["x_test"], arrays["y_test"]
+
+    def _generate(self, fonts: tuple[Path, ...]) -> dict[str, np.ndarray]:
+        arrays = {}
+        font_sets = split_fonts(fonts)
+        with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
+            for split_id, (split, count) in enumerate((("train", self.num_train), ("test", self.num_test))):
+                generator = SentenceGenerator(self.max_length, seed=self.seed * 10 + split_id)
+                texts = [generator.generate() for _ in range(count)]
+                tasks = [(t, font_sets[split], (self.seed, split_id, i)) for i, t in enumerate(texts)]
+                arrays[f"x_{split}"] = np.stack(pool.map(_render_task, tasks, chunksize=64))
+                arrays[f"y_{split}"] = np.stack([encode(t, self.max_length) for t in texts])
+        return arrays
+
+
+def main() -> None:
+    """Print shapes and a few labels."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--num_train", type=int, default=20_000)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    dataset = SyntheticLinesDataset(num_train=args.num_train)
+    dataset.load_or_generate_data()
+    print(dataset)
+    for y in dataset.y_train[:5]:
+        print(repr(decode(y)))
+
+
+if __name__ == "__main__":
+    main()

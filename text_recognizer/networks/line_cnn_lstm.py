@@ -1,0 +1,51 @@
+"""CNN + bidirectional LSTM line recognizer for CTC on lines of any width."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+POOLS = ((2, 2), (2, 2), (2, 1), (2, 1))  # Height 32 → 2, width W → W/4 (one output step per 4 columns).
+
+
+def line_cnn_lstm(
+    input_shape: tuple[int, ...],
+    num_classes: int,
+    conv_filters: tuple[int, ...] = (16, 32, 64, 96),
+    lstm_units: int = 128,
+    lstm_layers: int = 1,
+    dropout_amount: float = 0.2,
+) -> keras.Model:
+    """Build conv blocks (conv-BN-ReLU-pool) → per-column features → stacked BiLSTM → per-step logits.
+
+    Args:
+        input_shape: (height, width) of training lines; the model accepts any width (a multiple of 4).
+        num_classes: classes including the CTC blank.
+        conv_filters: filters of the four conv blocks.
+        lstm_units: units per LSTM direction.
+        lstm_layers: number of stacked bidirectional LSTMs.
+        dropout_amount: dropout before each LSTM.
+
+    Returns:
+        An uncompiled model: (batch, height, width) uint8-range → (batch, width / 4, num_classes) logits.
+    """
+    if len(conv_filters) != len(POOLS):
+        raise ValueError(f"conv_filters needs {len(POOLS)} values, got {conv_filters}")
+    height = input_shape[0]
+    if height % 16:
+        raise ValueError(f"Line height must be a multiple of 16, got {height}")
+    inputs = keras.Input(shape=(height, None))
+    x = layers.Rescaling(1.0 / 255)(inputs)
+    x = layers.Reshape((height, -1, 1))(x)  # (H, W, 1)
+    for filters, pool in zip(conv_filters, POOLS, strict=True):
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization(momentum=0.9)(x)
+        x = layers.ReLU()(x)
+        x = layers.MaxPooling2D(pool)(x)
+    x = layers.Permute((2, 1, 3))(x)  # (W/4, 2, C)
+    x = layers.Reshape((-1, 2 * conv_filters[-1]))(x)  # (W/4, 2C)
+    for _ in range(lstm_layers):
+        x = layers.Dropout(dropout_amount)(x)
+        x = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True))(x)  # (W/4, 2 * units)
+    outputs = layers.Dense(num_classes)(x)  # (W/4, num_classes) logits
+    return keras.Model(inputs, outputs, name="line_cnn_lstm")

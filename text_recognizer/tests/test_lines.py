@@ -1,0 +1,79 @@
+import keras
+import numpy as np
+import pytest
+
+from text_recognizer.ctc import greedy_decode, required_steps
+from text_recognizer.datasets.emnist_dataset import MAPPING
+from text_recognizer.datasets.sentence_generator import SentenceGenerator
+from text_recognizer.datasets.synthetic_lines_dataset import BLANK, SyntheticLinesDataset, decode, encode
+from text_recognizer.metrics import character_error_rate, exact_match_rate
+from text_recognizer.models import LineModelCtc
+
+
+def test_sentences_are_word_aligned_within_length_and_cover_the_mapping():
+    generator = SentenceGenerator(max_length=34, seed=0)
+    texts = [generator.generate() for _ in range(3000)]
+    assert all(0 < len(t) <= 34 and t == t.strip() and "  " not in t for t in texts)
+    assert set("".join(texts)) == set(MAPPING) - {"_"}
+    assert SentenceGenerator(34, seed=5).generate() == SentenceGenerator(34, seed=5).generate()
+
+
+def test_encode_decode_round_trip_and_errors():
+    label = encode("Hi, you!", 12)
+    assert label.shape == (12,) and label[-1] == BLANK and decode(label) == "Hi, you!"
+    with pytest.raises(ValueError, match="unknown characters \\['é'\\]"):
+        encode("café", 12)
+    with pytest.raises(ValueError, match="longer than 3"):
+        encode("abcd", 3)
+
+
+def test_greedy_decode_merges_repeats_and_drops_blanks():
+    steps = [0, 0, 3, 3, 3, 0, 3, 5, 5]  # blank=0: "a a b" pattern → [3, 3, 5]
+    logits = np.full((1, len(steps), 6), -10.0)
+    logits[0, np.arange(len(steps)), steps] = 10.0
+    ((indices, confidence),) = greedy_decode(logits, np.array([len(steps)]), blank=0)
+    assert indices == [3, 3, 5] and confidence > 0.99
+    ((short, _),) = greedy_decode(logits, np.array([4]), blank=0)
+    assert short == [3]
+
+
+def test_required_steps_counts_repeats():
+    assert required_steps(np.array([1, 1, 2, 9, 9]), blank=9) == 4  # "aab": a, blank, a, b
+
+
+def test_metrics():
+    assert character_error_rate(["abc", "x"], ["abd", "xy"]) == pytest.approx(2 / 5)
+    assert exact_match_rate(["a", "b"], ["a", "c"]) == 0.5
+    with pytest.raises(ValueError, match="2 predictions for 1 references"):
+        character_error_rate(["a", "b"], ["a"])
+
+
+@pytest.fixture(scope="module")
+def lines(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TEXT_RECOGNIZER_DATA", str(tmp_path_factory.mktemp("data")))
+        ds = SyntheticLinesDataset(num_train=16, num_test=4, max_length=12, seed=3)
+        ds.load_or_generate_data()
+    return ds
+
+
+def test_synthetic_lines_shapes_and_labels(lines):
+    assert lines.x_train.shape == (16, 32, 640) and lines.x_train.dtype == np.uint8
+    assert lines.y_train.shape == (16, 12)
+    assert all(0 < len(decode(y)) <= 12 for y in lines.y_train)
+    assert lines.x_train[:, :, -40:].max() == 0  # Short texts are left-aligned with empty padding.
+    assert lines.x_train.reshape(16, -1).max(axis=1).min() > 100  # Every line has ink.
+
+
+def test_line_model_overfits_one_batch(lines):
+    model = LineModelCtc("line_cnn_lstm", {"dropout_amount": 0.0}, lines.config())
+    model.network.compile(optimizer=keras.optimizers.Adam(1e-2), loss=model.loss())
+    x, y = lines.x_train[:8, :, :320].astype(np.float32), lines.y_train[:8]  # Texts of ≤ 12 chars fit in 320 px.
+    model.network.fit(x, y, batch_size=8, epochs=300, verbose=0)
+    assert model.evaluate(x, y)["cer"] < 0.2
+
+
+def test_ctc_length_guard(lines):
+    model = LineModelCtc("line_cnn_lstm", {}, lines.config())
+    with pytest.raises(ValueError, match="needs 23 CTC steps .* 40-px lines give 10"):
+        model.check_lengths(np.zeros((1, 12), dtype=int), width=40)
