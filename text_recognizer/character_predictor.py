@@ -25,6 +25,8 @@ class CharacterPredictor:
         from text_recognizer.models import MODELS  # Keras is imported only when a predictor is built.
 
         config = json.loads(Path(artifact).read_text())
+        if config.get("preprocessing") != "character_input":
+            raise ValueError(f"{artifact} is not a character model (preprocessing {config.get('preprocessing')!r})")
         self.model = MODELS[config["model"]].load(Path(artifact))
         self.mapping: list[str] = config["mapping"]
 

@@ -67,6 +67,9 @@ def atomic_path(destination: Path) -> Iterator[Path]:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{destination.name}.", suffix=".part", dir=destination.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    umask = os.umask(0)
+    os.umask(umask)
+    tmp.chmod(0o666 & ~umask)  # mkstemp creates 0600; give the final file the usual permissions.
     try:
         yield tmp
         os.replace(tmp, destination)

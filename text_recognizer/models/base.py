@@ -31,6 +31,8 @@ def build_network(name: str, input_shape: tuple[int, ...], num_classes: int, net
 class Model:
     """A network plus the data contract it was built for (shapes, mapping, version)."""
 
+    preprocessing = "none"  # Name of the text_recognizer.preprocessing function that makes network inputs.
+
     def __init__(self, network: str, network_args: dict[str, Any], data_config: dict[str, Any]) -> None:
         self.network_name, self.network_args = network, dict(network_args)
         self.data_config = {key: data_config[key] for key in DATA_KEYS if key in data_config}
@@ -93,6 +95,7 @@ class Model:
             "network": self.network_name,
             "network_args": self.network_args,
             **self.data_config,
+            "preprocessing": self.preprocessing,
             "keras_version": keras.__version__,
         }
 

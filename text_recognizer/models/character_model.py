@@ -10,6 +10,8 @@ from text_recognizer.models.base import Model
 class CharacterModel(Model):
     """Classifies one character image into the mapping with a softmax network."""
 
+    preprocessing = "character_input"
+
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
         """Top-1 accuracy on (x, y)."""
         probs = self.network.predict(self.sequence(x, y, batch_size), verbose=0)

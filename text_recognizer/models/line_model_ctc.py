@@ -19,6 +19,8 @@ CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve.
 class LineModelCtc(Model):
     """Trains a line network with CTC loss and reports CER and exact-line match."""
 
+    preprocessing = "line_input"
+
     @property
     def blank(self) -> int:
         """Class index of the CTC blank (the padding symbol, last in the mapping)."""

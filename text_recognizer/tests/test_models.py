@@ -1,3 +1,5 @@
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -31,6 +33,9 @@ def test_fit_save_and_load_round_trip(characters, tmp_path):
     path = model.save({"metrics": {"test_accuracy": 0.5}, "command": "test"}, weights_dir=tmp_path)
     assert path.name == "CharacterModel_EmnistDataset_lenet.json"
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name, "CharacterModel_EmnistDataset_lenet.weights.h5"]
+    saved = json.loads(path.read_text())
+    assert saved["preprocessing"] == "character_input" and saved["metrics"] == {"test_accuracy": 0.5}
+    assert path.stat().st_mode & 0o644 == 0o644
     loaded = CharacterModel.load(path)
     x = characters.x_test[:8].astype(np.float32)
     assert np.allclose(model.network.predict_on_batch(x), loaded.network.predict_on_batch(x), atol=1e-6)
