@@ -8,6 +8,7 @@ from text_recognizer.networks import NETWORKS
 NETWORK_SHAPES = {
     "mlp": ((28, 28), 80, (80,)),
     "lenet": ((28, 28), 80, (80,)),
+    "line_cnn_lstm": ((32, 640), 80, (160, 80)),
 }
 
 
@@ -26,10 +27,20 @@ def test_network_builds_with_finite_outputs_of_the_right_shape(name):
 
 
 def test_unknown_network_lists_choices():
-    with pytest.raises(ValueError, match="valid networks: lenet, mlp"):
+    with pytest.raises(ValueError, match="valid networks: lenet, line_cnn_lstm, mlp"):
         build_network("resnet", (28, 28), 80, {})
 
 
 def test_bad_network_argument_lists_valid_ones():
     with pytest.raises(ValueError, match="valid arguments: layer_size, dropout_amount, num_layers"):
         build_network("mlp", (28, 28), 80, {"layers": 3})
+
+
+def test_line_network_reads_any_width():
+    network = build_network("line_cnn_lstm", (32, 640), 80, {})
+    assert np.asarray(network(np.zeros((1, 32, 200), dtype=np.float32))).shape == (1, 50, 80)
+
+
+def test_line_network_rejects_bad_height():
+    with pytest.raises(ValueError, match="multiple of 16"):
+        build_network("line_cnn_lstm", (28, 640), 80, {})

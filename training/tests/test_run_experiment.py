@@ -39,9 +39,9 @@ def test_bad_experiment_json_is_explained(text, message):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"dataset": "Mnist"}, "Unknown dataset 'Mnist'; valid datasets: EmnistDataset"),
-        ({"model": "Big"}, "Unknown model 'Big'; valid models: CharacterModel"),
-        ({"network": "vgg"}, "Unknown network 'vgg'; valid networks: lenet, mlp"),
+        ({"dataset": "Mnist"}, "Unknown dataset 'Mnist'; valid datasets: EmnistDataset, SyntheticLinesDataset"),
+        ({"model": "Big"}, "Unknown model 'Big'; valid models: CharacterModel, LineModelCtc"),
+        ({"network": "vgg"}, "Unknown network 'vgg'; valid networks: lenet, line_cnn_lstm, mlp"),
         ({"network_args": {"units": 3}}, "Bad network_args for mlp: .* valid arguments: layer_size"),
         ({"dataset_args": {"fraction": 0.1}}, "Bad dataset_args for EmnistDataset: .* valid arguments: subsample"),
     ],
