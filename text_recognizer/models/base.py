@@ -22,6 +22,11 @@ DATA_KEYS = ("dataset", "dataset_args", "input_shape", "output_shape", "mapping"
 DEFAULT_TRAIN_ARGS = {"batch_size": 64, "epochs": 16, "learning_rate": 1e-3, "early_stopping": True}
 
 
+def validation_mask(n: int) -> np.ndarray:
+    """Boolean mask of the training rows held out for validation (fixed, so every run validates alike)."""
+    return np.random.default_rng(0).random(n) < VALIDATION_FRACTION
+
+
 def build_network(name: str, input_shape: tuple[int, ...], num_classes: int, network_args: dict) -> keras.Model:
     """Call the registered builder `name`; unknown names or arguments raise one clear ValueError."""
     builder = lookup(NETWORKS, name, "network")
@@ -71,7 +76,7 @@ class Model:
     ) -> keras.callbacks.History:
         """Compile and fit on the dataset's training split, validating on a held-out part of it."""
         args = {**DEFAULT_TRAIN_ARGS, **train_args}
-        val = np.random.default_rng(0).random(len(dataset.x_train)) < VALIDATION_FRACTION
+        val = validation_mask(len(dataset.x_train))
         train_seq = self.sequence(dataset.x_train[~val], dataset.y_train[~val], args["batch_size"], train=True)
         val_seq = self.sequence(dataset.x_train[val], dataset.y_train[val], args["batch_size"])
         self.network.compile(

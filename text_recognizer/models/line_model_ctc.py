@@ -10,7 +10,7 @@ from keras import ops
 
 from text_recognizer.ctc import greedy_decode, required_steps
 from text_recognizer.metrics import character_error_rate, exact_match_rate
-from text_recognizer.models.base import Model
+from text_recognizer.models.base import Model, validation_mask
 
 STEP_WIDTH = 4  # Input columns per output step of the line networks.
 CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve.
@@ -56,8 +56,8 @@ class LineModelCtc(Model):
     def fit(self, dataset: Any, train_args: dict[str, Any], callbacks: list | None = None) -> Any:
         """Check CTC's length rule, then fit with a per-epoch validation CER."""
         self.check_lengths(dataset.y_train, dataset.x_train.shape[-1])
-        rows = np.random.default_rng(1).choice(len(dataset.x_test), min(CER_SAMPLE, len(dataset.x_test)), replace=False)
-        cer = CerCallback(self, dataset.x_test[rows], dataset.y_test[rows])
+        val_rows = np.flatnonzero(validation_mask(len(dataset.x_train)))[:CER_SAMPLE]
+        cer = CerCallback(self, dataset.x_train[val_rows], dataset.y_train[val_rows])
         return super().fit(dataset, train_args, [cer, *(callbacks or [])])
 
     def decode(self, logits: np.ndarray, lengths: np.ndarray | None = None) -> list[tuple[str, float]]:
