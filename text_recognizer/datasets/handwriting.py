@@ -5,6 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -141,3 +144,9 @@ def elastic_warp(image: np.ndarray, rng: np.random.Generator, alpha: float = 60.
     dy, dx = (ndimage.zoom(rng.uniform(-1, 1, coarse), zoom, order=3)[:h, :w] * alpha / (12 * sigma) for _ in range(2))
     rows, cols = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
     return ndimage.map_coordinates(image, (rows + dy, cols + dx), order=1, mode="constant").astype(np.float32)
+
+
+def render_parallel(render: Callable, tasks: Sequence, chunksize: int = 64) -> np.ndarray:
+    """Stack `render(task)` over tasks, rendered by one spawned worker per CPU (safe after TensorFlow import)."""
+    with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
+        return np.stack(pool.map(render, tasks, chunksize=chunksize))

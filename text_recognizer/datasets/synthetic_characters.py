@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import multiprocessing
-import os
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFilter
 
-from text_recognizer.datasets.handwriting import render_glyph
+from text_recognizer.datasets.handwriting import render_glyph, render_parallel
 from text_recognizer.preprocessing import emnist_square
 
 SYNTHETIC_VERSION = "synth-chars-v2"
@@ -49,10 +47,9 @@ def generate_characters(chars: str, fonts: tuple[Path, ...], per_class: int, see
     """
     arrays = {}
     font_sets = split_fonts(fonts)
-    with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
-        for split_id, split in enumerate(("train", "test")):
-            count = per_class if split == "train" else max(1, per_class // TEST_SHARE)
-            tasks = [(c, font_sets[split], (seed, split_id, k, i)) for k, c in enumerate(chars) for i in range(count)]
-            arrays[f"x_{split}"] = np.stack(pool.map(_render_task, tasks, chunksize=256))
-            arrays[f"y_{split}"] = np.repeat(np.arange(len(chars)), count)
+    for split_id, split in enumerate(("train", "test")):
+        count = per_class if split == "train" else max(1, per_class // TEST_SHARE)
+        tasks = [(c, font_sets[split], (seed, split_id, k, i)) for k, c in enumerate(chars) for i in range(count)]
+        arrays[f"x_{split}"] = render_parallel(_render_task, tasks, chunksize=256)
+        arrays[f"y_{split}"] = np.repeat(np.arange(len(chars)), count)
     return arrays

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import multiprocessing
-import os
 from pathlib import Path
 
 import numpy as np
 
 from text_recognizer.datasets.dataset import Dataset, data_dirname, load_arrays, save_arrays
 from text_recognizer.datasets.emnist_dataset import MAPPING
-from text_recognizer.datasets.handwriting import find_fonts, fonts_fingerprint
+from text_recognizer.datasets.handwriting import find_fonts, fonts_fingerprint, render_parallel
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
 from text_recognizer.datasets.synthetic_characters import split_fonts
 from text_recognizer.datasets.synthetic_lines import render_line
@@ -79,13 +77,12 @@ class SyntheticLinesDataset(Dataset):
     def _generate(self, fonts: tuple[Path, ...]) -> dict[str, np.ndarray]:
         arrays = {}
         font_sets = split_fonts(fonts)
-        with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
-            for split_id, (split, count) in enumerate((("train", self.num_train), ("test", self.num_test))):
-                generator = SentenceGenerator(self.max_length, seed=self.seed * 10 + split_id)
-                texts = [generator.generate() for _ in range(count)]
-                tasks = [(t, font_sets[split], (self.seed, split_id, i)) for i, t in enumerate(texts)]
-                arrays[f"x_{split}"] = np.stack(pool.map(_render_task, tasks, chunksize=64))
-                arrays[f"y_{split}"] = np.stack([encode(t, self.max_length) for t in texts])
+        for split_id, (split, count) in enumerate((("train", self.num_train), ("test", self.num_test))):
+            generator = SentenceGenerator(self.max_length, seed=self.seed * 10 + split_id)
+            texts = [generator.generate() for _ in range(count)]
+            tasks = [(t, font_sets[split], (self.seed, split_id, i)) for i, t in enumerate(texts)]
+            arrays[f"x_{split}"] = render_parallel(_render_task, tasks)
+            arrays[f"y_{split}"] = np.stack([encode(t, self.max_length) for t in texts])
         return arrays
 
 
