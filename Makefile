@@ -5,15 +5,15 @@ STAMP := $(VENV)/.synced
 
 .PHONY: setup train test lint prediction-tests
 
-$(STAMP): Pipfile.lock
+$(STAMP): Pipfile.lock pyproject.toml
 	tasks/setup.sh
 	touch $@
 
 setup: $(STAMP)
-	tasks/install_fonts.sh
+	tasks/install_system_packages.sh
 
 train: setup
-	tasks/train_character_predictor.sh
+	tasks/train_line_predictor.sh
 
 test: setup
 	tasks/lint.sh

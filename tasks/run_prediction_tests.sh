@@ -2,4 +2,4 @@
 # Prediction tests: the shipped weights read the support images.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/python -m pytest -q text_recognizer/tests/test_character_predictor.py "$@"
+.venv/bin/python -m pytest -q text_recognizer/tests/test_character_predictor.py text_recognizer/tests/test_line_predictor.py "$@"

@@ -1,4 +1,4 @@
-"""CTC greedy decoding and confidence in numpy (no TensorFlow or Keras on the inference path)."""
+"""Decoding network outputs in numpy, CTC greedy or per position (no TensorFlow or Keras on the inference path)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,25 @@ def greedy_decode(logits: np.ndarray, lengths: np.ndarray, blank: int) -> list[t
         keep = (best != blank) & np.concatenate([[True], best[1:] != best[:-1]])
         confidence = float(np.exp(np.log(p.max(axis=-1) + 1e-12).mean())) if len(p) else 0.0
         results.append((best[keep].tolist(), confidence))
+    return results
+
+
+def argmax_decode(probs: np.ndarray, padding: int) -> list[tuple[list[int], float]]:
+    """Per-position decoding of fixed-length outputs: argmax per position, stopping at the first padding.
+
+    Args:
+        probs: (batch, positions, classes) softmax outputs.
+        padding: index of the padding symbol.
+
+    Returns:
+        Per sequence, the class indices and the geometric mean of the chosen probabilities up to the padding.
+    """
+    results = []
+    for p in probs:
+        best = p.argmax(axis=-1)
+        end = int(np.argmax(best == padding)) if (best == padding).any() else len(best)
+        chosen = p[np.arange(len(best)), best][: end + 1]  # The padding decision counts towards confidence.
+        results.append((best[:end].tolist(), float(np.exp(np.log(chosen + 1e-12).mean()))))
     return results
 
 

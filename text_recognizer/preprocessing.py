@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -29,18 +30,21 @@ def load_image(image: ImageInput) -> np.ndarray:
     return _array_to_gray(image)
 
 
-def open_image(path: str | Path) -> Image.Image:
-    """Open and fully decode an image file, raising ValueError for missing, corrupt or oversized files."""
+def open_image(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS) -> Image.Image:
+    """Open and fully decode an image file or stream, raising ValueError for missing, corrupt or oversized ones."""
+    name = source if isinstance(source, (str, Path)) else "the data"
     try:
-        with Image.open(path) as im:
-            if im.width * im.height > MAX_PIXELS:
-                raise ValueError(f"Image {path} of {im.width}x{im.height} pixels exceeds {MAX_PIXELS} pixels")
+        with Image.open(source) as im:
+            if im.width * im.height > max_pixels or min(im.size) < 1:
+                raise ValueError(
+                    f"Image {name} of {im.width}x{im.height} pixels exceeds {max_pixels} pixels or is empty"
+                )
             im.load()
             return im.copy()
     except FileNotFoundError as e:
-        raise ValueError(f"No image file at {path}") from e
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as e:
-        raise ValueError(f"Cannot read {path} as an image: {e}") from e
+        raise ValueError(f"No image file at {name}") from e
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as e:
+        raise ValueError(f"Cannot read {name} as an image: {e}") from e
 
 
 def _array_to_gray(array: np.ndarray) -> np.ndarray:

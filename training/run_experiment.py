@@ -13,7 +13,7 @@ from typing import Any
 
 EXPERIMENT_KEYS = ("dataset", "dataset_args", "model", "network", "network_args", "train_args", "experiment_group")
 REQUIRED_KEYS = ("dataset", "model", "network")
-TRAIN_ARG_TYPES = {"batch_size": int, "epochs": int, "learning_rate": float, "early_stopping": bool}
+TRAIN_ARG_TYPES = {"batch_size": int, "epochs": int, "learning_rate": float, "early_stopping": bool, "lr_decay": bool}
 WANDB_PROJECT = "text-recognizer"
 
 logger = logging.getLogger("run_experiment")
@@ -111,7 +111,10 @@ def run_experiment(config: dict[str, Any], dataset: Any, model: Any, save: bool,
         wandb.log(metrics)
         wandb.finish()
     if save:
-        path = model.save({"train_args": config["train_args"], "metrics": metrics, "command": command})
+        curves = {k: [round(float(x), 5) for x in v] for k, v in history.history.items()}
+        path = model.save(
+            {"train_args": config["train_args"], "metrics": metrics, "history": curves, "command": command}
+        )
         print(f"Saved {path}")
     return metrics
 

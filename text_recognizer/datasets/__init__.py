@@ -2,6 +2,13 @@
 
 from text_recognizer.datasets.dataset import Dataset
 from text_recognizer.datasets.emnist_dataset import EmnistDataset
+from text_recognizer.datasets.emnist_lines_dataset import EmnistLinesDataset
+from text_recognizer.datasets.iam_lines_dataset import IamLinesDataset
 from text_recognizer.datasets.synthetic_lines_dataset import SyntheticLinesDataset
 
-DATASETS: dict[str, type[Dataset]] = {"EmnistDataset": EmnistDataset, "SyntheticLinesDataset": SyntheticLinesDataset}
+DATASETS: dict[str, type[Dataset]] = {
+    "EmnistDataset": EmnistDataset,
+    "EmnistLinesDataset": EmnistLinesDataset,
+    "IamLinesDataset": IamLinesDataset,
+    "SyntheticLinesDataset": SyntheticLinesDataset,
+}

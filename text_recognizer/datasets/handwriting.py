@@ -16,7 +16,7 @@ from scipy import ndimage
 
 from text_recognizer.preprocessing import crop_to_ink, emnist_square
 
-# Handwriting fonts installed by tasks/install_fonts.sh from Debian packages (file-name patterns).
+# Handwriting fonts installed by tasks/install_system_packages.sh from Debian packages (file-name patterns).
 HANDWRITING_FONT_PATTERNS = (
     "ComicNeue-*.otf",  # fonts-comic-neue
     "DancingScript-*.otf",  # fonts-dancingscript
@@ -57,10 +57,10 @@ def find_fonts(required: str = REQUIRED_CHARS) -> tuple[Path, ...]:
         mpl_fonts = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
         fonts = _matching_fonts((mpl_fonts,), FALLBACK_FONT_PATTERNS, required)
         logger.warning(
-            "No handwriting fonts installed (run tasks/install_fonts.sh); using %d fallback fonts", len(fonts)
+            "No handwriting fonts installed (run tasks/install_system_packages.sh); using %d fallback fonts", len(fonts)
         )
     if not fonts:
-        raise RuntimeError("No usable font found; install the handwriting fonts with tasks/install_fonts.sh")
+        raise RuntimeError("No usable font found; install the handwriting fonts with tasks/install_system_packages.sh")
     return fonts
 
 

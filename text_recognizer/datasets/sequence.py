@@ -1,4 +1,4 @@
-"""Keras PyDataset over in-memory arrays: shuffled batches with optional augmentation and formatting."""
+"""Keras PyDataset over in-memory arrays: shuffled (optionally size-bucketed) batches, augmentation, formatting."""
 
 from __future__ import annotations
 
@@ -8,10 +8,15 @@ import keras
 import numpy as np
 
 BatchFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+BUCKET_JITTER = 0.1  # Sort-key noise, as a fraction of the key's range, so bucketed batches change every epoch.
 
 
 class DatasetSequence(keras.utils.PyDataset):
-    """Batches of (x, y); `augment_fn` runs on training batches only, `format_fn` on every batch."""
+    """Batches of (x, y); `augment_fn` runs on training batches only, `format_fn` on every batch.
+
+    With `sort_key` (e.g. each line's ink width), batches hold rows of similar key, so `format_fn` can trim
+    the padding they share; shuffling then shuffles the batches and, through jittered keys, their members.
+    """
 
     def __init__(
         self,
@@ -22,21 +27,41 @@ class DatasetSequence(keras.utils.PyDataset):
         augment_fn: BatchFn | None = None,
         format_fn: BatchFn | None = None,
         seed: int = 0,
+        sort_key: np.ndarray | None = None,
     ) -> None:
         super().__init__()
         if len(x) != len(y):
             raise ValueError(f"x and y differ in length: {len(x)} vs {len(y)}")
         self.x, self.y, self.batch_size = x, y, batch_size
         self.augment_fn, self.format_fn = augment_fn, format_fn
-        self.shuffle = shuffle
+        self.shuffle, self.sort_key = shuffle, sort_key
         self.rng = np.random.default_rng(seed)
-        self.order = self.rng.permutation(len(x)) if shuffle else np.arange(len(x))
+        self.batches = self._batches()
+
+    def _batches(self) -> list[np.ndarray]:
+        """The rows of each batch for an epoch."""
+        if self.sort_key is None:
+            order = self.rng.permutation(len(self.x)) if self.shuffle else np.arange(len(self.x))
+        else:
+            key = self.sort_key.astype(np.float64)
+            if self.shuffle:
+                key = key + self.rng.uniform(0, BUCKET_JITTER * (np.ptp(key) + 1), len(key))
+            order = np.argsort(key, kind="stable")
+        batches = [np.sort(order[i : i + self.batch_size]) for i in range(0, len(order), self.batch_size)]
+        if self.sort_key is not None and len(batches) > 1:
+            middle = batches[1:-1]
+            if self.shuffle:
+                middle = [middle[i] for i in self.rng.permutation(len(middle))]
+            # The widest and narrowest batches lead: Keras infers the input signature from the first two
+            # batches, and only a width that varies there stays open for the rest.
+            batches = [batches[-1], batches[0], *middle]
+        return batches
 
     def __len__(self) -> int:
         return int(np.ceil(len(self.x) / self.batch_size))
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.sort(self.order[index * self.batch_size : (index + 1) * self.batch_size])
+        rows = self.batches[index]
         x, y = self.x[rows].astype(np.float32), self.y[rows]
         if self.augment_fn is not None:
             x, y = self.augment_fn(x, y)
@@ -47,4 +72,4 @@ class DatasetSequence(keras.utils.PyDataset):
     def on_epoch_end(self) -> None:
         """Reshuffle between epochs."""
         if self.shuffle:
-            self.order = self.rng.permutation(len(self.x))
+            self.batches = self._batches()

@@ -19,7 +19,8 @@ from text_recognizer.util import call_with_args, lookup
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 VALIDATION_FRACTION = 0.1
 DATA_KEYS = ("dataset", "dataset_args", "input_shape", "output_shape", "mapping", "data_version")
-DEFAULT_TRAIN_ARGS = {"batch_size": 64, "epochs": 16, "learning_rate": 1e-3, "early_stopping": True}
+DEFAULT_TRAIN_ARGS = {"batch_size": 64, "epochs": 16, "learning_rate": 1e-3, "early_stopping": True, "lr_decay": False}
+LR_DECAY_FLOOR = 0.02  # With lr_decay, the learning rate follows a cosine from its start value to this fraction.
 
 
 def validation_mask(n: int) -> np.ndarray:
@@ -79,9 +80,11 @@ class Model:
         val = validation_mask(len(dataset.x_train))
         train_seq = self.sequence(dataset.x_train[~val], dataset.y_train[~val], args["batch_size"], train=True)
         val_seq = self.sequence(dataset.x_train[val], dataset.y_train[val], args["batch_size"])
-        self.network.compile(
-            optimizer=keras.optimizers.Adam(args["learning_rate"]), loss=self.loss(), metrics=self.metrics()
-        )
+        learning_rate = args["learning_rate"]
+        if args["lr_decay"]:
+            steps = args["epochs"] * len(train_seq)
+            learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=LR_DECAY_FLOOR)
+        self.network.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=self.loss(), metrics=self.metrics())
         callbacks = list(callbacks or [])
         if args["early_stopping"]:
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3))
@@ -104,8 +107,9 @@ class Model:
             "keras_version": keras.__version__,
         }
 
-    def save(self, extra: dict[str, Any], weights_dir: Path = WEIGHTS_DIR) -> Path:
-        """Write `<name>.weights.h5` and `<name>.json` atomically; return the JSON path."""
+    def save(self, extra: dict[str, Any], weights_dir: Path | None = None) -> Path:
+        """Write `<name>.weights.h5`, `<name>.onnx` and `<name>.json` atomically; return the JSON path."""
+        weights_dir = weights_dir or WEIGHTS_DIR
         weights_dir.mkdir(parents=True, exist_ok=True)
         stem = weights_dir / self.name
         tmp_weights = weights_dir / f".{self.name}.{os.getpid()}.tmp.weights.h5"
@@ -114,10 +118,18 @@ class Model:
             os.replace(tmp_weights, f"{stem}.weights.h5")
         finally:
             tmp_weights.unlink(missing_ok=True)
+        self.export_onnx(Path(f"{stem}.onnx"))
         saved = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         with atomic_path(Path(f"{stem}.json")) as tmp:
             tmp.write_text(json.dumps({**self.artifact(), **extra, "saved": saved}, indent=2) + "\n")
         return Path(f"{stem}.json")
+
+    def export_onnx(self, path: Path) -> None:
+        """Write the network as ONNX (any batch size; lines of any width), atomically."""
+        height, *rest = self.data_config["input_shape"]
+        self.network.predict_on_batch(np.zeros((1, height, *rest), dtype=np.float32))  # Export needs a built graph.
+        with atomic_path(path) as tmp:
+            self.network.export(str(tmp), format="onnx", verbose=False)
 
     @classmethod
     def load(cls, json_path: Path) -> Model:

@@ -1,4 +1,3 @@
-import hashlib
 import io
 import zipfile
 
@@ -6,18 +5,16 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from text_recognizer.datasets import dataset
 from text_recognizer.datasets.emnist_dataset import MAPPING, EmnistDataset, stratified_subsample
 
 
-def fabricated_emnist_zip(labels_by_split: dict[str, list[int]]) -> tuple[bytes, dict[str, np.ndarray]]:
+def fabricated_emnist_zip(labels_by_split: dict[str, list[int]]) -> bytes:
     """A matlab.zip in NIST's layout whose images show their label as a bar at that column."""
-    splits, originals = {}, {}
+    splits = {}
     for split, labels in labels_by_split.items():
         images = np.zeros((len(labels), 28, 28), dtype=np.uint8)
         for i, label in enumerate(labels):
             images[i, 2:10, label] = 255  # A short vertical bar: orientation matters.
-        originals[split] = images
         stored = images.swapaxes(1, 2).reshape(len(labels), 784)  # NIST stores images column-major.
         splits[split] = {"images": stored, "labels": np.array(labels, dtype=np.uint8).reshape(-1, 1)}
     mat = io.BytesIO()
@@ -25,20 +22,13 @@ def fabricated_emnist_zip(labels_by_split: dict[str, list[int]]) -> tuple[bytes,
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as zf:
         zf.writestr("matlab/emnist-byclass.mat", mat.getvalue())
-    return archive.getvalue(), originals
+    return archive.getvalue()
 
 
 @pytest.fixture
-def emnist_server(file_server, data_root, tmp_path, monkeypatch):
-    body, originals = fabricated_emnist_zip({"train": [0] * 6 + [1] * 2 + [2] * 4, "test": [0, 1, 1, 2]})
-    file_server.files["/matlab.zip"] = body
-    raw = tmp_path / "raw" / "emnist"
-    raw.mkdir(parents=True)
-    digest = hashlib.sha256(body).hexdigest()
-    (raw / "metadata.toml").write_text(
-        f'url = "{file_server.url}/matlab.zip"\nfilename = "matlab.zip"\nsha256 = "{digest}"\n'
-    )
-    monkeypatch.setattr(dataset, "raw_dirname", lambda name: tmp_path / "raw" / name)
+def emnist_server(file_server, serve_raw, data_root):
+    body = fabricated_emnist_zip({"train": [0] * 6 + [1] * 2 + [2] * 4, "test": [0, 1, 1, 2]})
+    serve_raw("emnist", "matlab.zip", body)
     return file_server
 
 

@@ -2,6 +2,7 @@ import json
 
 import keras
 import numpy as np
+import onnxruntime
 import pytest
 
 from text_recognizer.datasets.emnist_dataset import EmnistDataset
@@ -32,7 +33,8 @@ def test_fit_save_and_load_round_trip(characters, tmp_path):
     assert len(history.epoch) == 1 and np.isfinite(history.history["val_loss"]).all()
     path = model.save({"metrics": {"test_accuracy": 0.5}, "command": "test"}, weights_dir=tmp_path)
     assert path.name == "CharacterModel_EmnistDataset_lenet.json"
-    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name, "CharacterModel_EmnistDataset_lenet.weights.h5"]
+    stem = "CharacterModel_EmnistDataset_lenet"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [path.name, f"{stem}.onnx", f"{stem}.weights.h5"]
     saved = json.loads(path.read_text())
     assert saved["preprocessing"] == "character_input" and saved["metrics"] == {"test_accuracy": 0.5}
     assert path.stat().st_mode & 0o644 == 0o644
@@ -40,4 +42,7 @@ def test_fit_save_and_load_round_trip(characters, tmp_path):
     x = characters.x_test[:8].astype(np.float32)
     assert np.allclose(model.network.predict_on_batch(x), loaded.network.predict_on_batch(x), atol=1e-6)
     assert loaded.mapping == characters.mapping
+    session = onnxruntime.InferenceSession(str(tmp_path / f"{stem}.onnx"))
+    onnx_probs = session.run(None, {session.get_inputs()[0].name: x})[0]
+    assert np.allclose(onnx_probs, loaded.network.predict_on_batch(x), atol=1e-5)
     assert loaded.data_config["dataset_args"] == {"samples_per_class": 2}

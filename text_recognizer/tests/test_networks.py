@@ -8,6 +8,9 @@ from text_recognizer.networks import NETWORKS
 NETWORK_SHAPES = {
     "mlp": ((28, 28), 80, (80,)),
     "lenet": ((28, 28), 80, (80,)),
+    "line_cnn_sliding_window": ((28, 952), 80, (34, 80)),
+    "line_cnn_all_conv": ((28, 952), 80, (34, 80)),
+    "line_lstm_ctc": ((28, 952), 80, (67, 80)),
     "line_cnn_lstm": ((32, 640), 80, (160, 80)),
 }
 
@@ -27,7 +30,10 @@ def test_network_builds_with_finite_outputs_of_the_right_shape(name):
 
 
 def test_unknown_network_lists_choices():
-    with pytest.raises(ValueError, match="valid networks: lenet, line_cnn_lstm, mlp"):
+    with pytest.raises(
+        ValueError,
+        match="valid networks: lenet, line_cnn_all_conv, line_cnn_lstm, line_cnn_sliding_window, line_lstm_ctc, mlp",
+    ):
         build_network("resnet", (28, 28), 80, {})
 
 
@@ -44,3 +50,20 @@ def test_line_network_reads_any_width():
 def test_line_network_rejects_bad_height():
     with pytest.raises(ValueError, match="multiple of 16"):
         build_network("line_cnn_lstm", (28, 640), 80, {})
+
+
+def test_sliding_window_outputs_sum_to_one():
+    network = build_network("line_cnn_sliding_window", (28, 952), 80, {"output_length": 20})
+    y = np.asarray(network(np.zeros((1, 28, 952), dtype=np.float32), training=False))
+    assert y.shape == (1, 20, 80)
+    np.testing.assert_allclose(y.sum(axis=-1), 1.0, rtol=1e-5)
+
+
+def test_too_few_windows_for_the_labels_is_a_clear_error():
+    with pytest.raises(ValueError, match="cannot make 34 outputs"):
+        build_network("line_cnn_sliding_window", (28, 280), 80, {"window_stride": 16})
+
+
+def test_unidirectional_stacked_lstm_ctc():
+    network = build_network("line_lstm_ctc", (28, 280), 80, {"bidirectional": False, "lstm_layers": 2})
+    assert np.asarray(network(np.zeros((1, 28, 280), dtype=np.float32))).shape == (1, 19, 80)

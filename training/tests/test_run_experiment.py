@@ -3,8 +3,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from text_recognizer.line_predictor import LinePredictor
+from text_recognizer.models import base
 from training.run_experiment import build_experiment, main, parse_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -39,9 +42,9 @@ def test_bad_experiment_json_is_explained(text, message):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"dataset": "Mnist"}, "Unknown dataset 'Mnist'; valid datasets: EmnistDataset, SyntheticLinesDataset"),
-        ({"model": "Big"}, "Unknown model 'Big'; valid models: CharacterModel, LineModelCtc"),
-        ({"network": "vgg"}, "Unknown network 'vgg'; valid networks: lenet, line_cnn_lstm, mlp"),
+        ({"dataset": "Mnist"}, "Unknown dataset 'Mnist'; valid datasets: EmnistDataset, EmnistLinesDataset, IamLines"),
+        ({"model": "Big"}, "Unknown model 'Big'; valid models: CharacterModel, LineModel, LineModelCtc"),
+        ({"network": "vgg"}, "Unknown network 'vgg'; valid networks: lenet, line_cnn_all_conv, line_cnn_lstm"),
         ({"network_args": {"units": 3}}, "Bad network_args for mlp: .* valid arguments: layer_size"),
         ({"dataset_args": {"fraction": 0.1}}, "Bad dataset_args for EmnistDataset: .* valid arguments: subsample"),
     ],
@@ -69,3 +72,26 @@ def test_tiny_experiment_trains_and_reports(data_root, capsys):
     main(["--nowandb", json.dumps(TINY)])
     out = capsys.readouterr().out
     assert "Training took" in out and "test_accuracy=" in out and "val_loss=" in out
+
+
+def test_line_experiment_saves_an_artifact_the_predictor_reads(data_root, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(base, "WEIGHTS_DIR", tmp_path)
+    experiment = {
+        "dataset": "SyntheticLinesDataset",
+        "dataset_args": {"num_train": 64, "num_test": 8, "max_length": 10},
+        "model": "LineModelCtc",
+        "network": "line_cnn_lstm",
+        "train_args": {"batch_size": 16, "epochs": 2, "lr_decay": True},
+    }
+    main(["--nowandb", "--save", json.dumps(experiment)])
+    assert "epoch 2: val_cer=" in capsys.readouterr().out
+    artifact = tmp_path / "LineModelCtc_SyntheticLinesDataset_line_cnn_lstm.json"
+    saved = json.loads(artifact.read_text())
+    assert saved["decoding"] == "ctc" and saved["variable_width"] is True and saved["preprocessing"] == "line_input"
+    assert len(saved["history"]["val_cer"]) == 2 and "test_cer" in saved["metrics"]
+    assert saved["command"].startswith("python training/run_experiment.py --nowandb --save")
+    line = np.full((40, 300), 230, dtype=np.uint8)
+    line[10:30, 20:280:9] = 20
+    onnx, keras_backend = LinePredictor(artifact, "onnx"), LinePredictor(artifact, "keras")
+    np.testing.assert_allclose(onnx.outputs([line]), keras_backend.outputs([line]), atol=1e-4)
+    assert onnx.predict(line)[0] == keras_backend.predict(line)[0]

@@ -9,12 +9,21 @@ from PIL import Image
 
 from text_recognizer.datasets.handwriting import find_fonts, render_glyph
 from text_recognizer.datasets.synthetic_characters import split_fonts
+from text_recognizer.datasets.synthetic_lines import distort_line, draw_glyphs, paper_and_ink
 from text_recognizer.preprocessing import character_input
 
 SUPPORT_DIR = Path(__file__).resolve().parent
 # Characters whose shape differs from every other class, so the expected answer is unambiguous.
 CHARACTERS = "AbdGhQR37e"
 SEED = 2024
+# Lines covering capitals, digits and punctuation; each file's name is its text.
+LINES = (
+    "The quick brown fox",
+    "Meeting at 10 today",
+    "Paris, London and Laos",
+    "He said it was good.",
+    "jazz quiz box 42",
+)
 
 
 def on_paper(char: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> Image.Image:
@@ -27,8 +36,17 @@ def on_paper(char: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> Im
     return Image.fromarray(np.clip(gray, 0, 255).astype(np.uint8)).convert("RGB")
 
 
+def write_lines(fonts: tuple[Path, ...], rng: np.random.Generator) -> None:
+    """Render each line as a photo would show it: dark ink on paper, at the renderer's natural size."""
+    (SUPPORT_DIR / "lines").mkdir(exist_ok=True)
+    for text in LINES:
+        photo = paper_and_ink(distort_line(draw_glyphs(text, fonts, rng), rng), rng)
+        Image.fromarray(photo).save(SUPPORT_DIR / "lines" / f"{text}.png")
+
+
 def main() -> None:
-    """Render each character on paper (dark ink), and the same glyph in the EMNIST format (28×28, white on black)."""
+    """Render each character on paper (dark ink), and the same glyph in the EMNIST format (28×28, white on black);
+    then the support lines."""
     rng = np.random.default_rng(SEED)
     test_fonts = split_fonts(find_fonts())["test"]
     for folder in ("paper", "emnist_style"):
@@ -37,6 +55,7 @@ def main() -> None:
         photo = on_paper(char, test_fonts, rng)
         photo.save(SUPPORT_DIR / "characters" / "paper" / f"{char}.png")
         Image.fromarray(character_input(photo)).save(SUPPORT_DIR / "characters" / "emnist_style" / f"{char}.png")
+    write_lines(test_fonts, rng)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,11 @@
-"""Shared fixtures: a real HTTP file server on 127.0.0.1 and an isolated data root."""
+"""Fixtures shared by every test folder: a real HTTP file server on 127.0.0.1 and an isolated data root."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -59,3 +60,24 @@ def data_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point the data root at an empty temporary folder."""
     monkeypatch.setenv("TEXT_RECOGNIZER_DATA", str(tmp_path / "data"))
     return tmp_path / "data"
+
+
+@pytest.fixture
+def serve_raw(
+    file_server: FileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[[str, str, bytes], None]:
+    """Serve `body` as dataset `name`'s `filename` and point its metadata.toml (url, sha256) at the server."""
+    from text_recognizer.datasets import dataset
+
+    monkeypatch.setattr(dataset, "raw_dirname", lambda name: tmp_path / "raw" / name)
+
+    def serve(name: str, filename: str, body: bytes) -> None:
+        file_server.files[f"/{filename}"] = body
+        raw = tmp_path / "raw" / name
+        raw.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256(body).hexdigest()
+        (raw / "metadata.toml").write_text(
+            f'url = "{file_server.url}/{filename}"\nfilename = "{filename}"\nsha256 = "{digest}"\n'
+        )
+
+    return serve

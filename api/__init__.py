@@ -1,0 +1,1 @@
+"""HTTP API serving the line recognizer: Flask app, Lambda handler, monitoring."""

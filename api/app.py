@@ -1,0 +1,89 @@
+"""Flask API: `GET /` health, `POST /v1/predict` (image) or `GET /v1/predict?image_url=...`, `/metrics`, web page.
+
+Run with `python api/app.py` (port from $PORT, default 8000) or, in production,
+`gunicorn --workers 2 --bind 0.0.0.0:8000 api.app:app`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from flask import Flask, Response, jsonify, request, send_from_directory
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from werkzeug.exceptions import HTTPException
+
+from api.monitoring import LATENCY, REQUESTS, DriftMonitor, observe
+from api.payload import ApiError, image_from_request
+from text_recognizer.line_predictor import LinePredictor
+
+MAX_BODY_BYTES = 15 * 1024 * 1024  # A 10 MB image in base64, with room for the JSON around it.
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+logger = logging.getLogger("api")
+
+
+def create_app(predictor: LinePredictor, monitor: DriftMonitor) -> Flask:
+    """The Flask application around one loaded predictor and one drift monitor."""
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+
+    @app.get("/")
+    def health() -> Response:
+        return jsonify(status="ok", model=predictor.name, backend=predictor.backend)
+
+    @app.route("/v1/predict", methods=["GET", "POST"])
+    def predict() -> Response:
+        start = time.perf_counter()
+        image = image_from_request(request)
+        gray = np.asarray(image.convert("L"))
+        try:
+            text, confidence = predictor.predict(gray)
+        except ValueError as e:  # The image decoded but is unusable (e.g. no ink to read).
+            raise ApiError(str(e), 422) from e
+        latency_ms = (time.perf_counter() - start) * 1e3
+        LATENCY.observe(latency_ms / 1e3)
+        monitor.add(observe(gray, confidence, latency_ms))
+        return jsonify(pred=text, conf=round(confidence, 4))
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+    @app.get("/app/")
+    @app.get("/app/<path:name>")
+    def page(name: str = "index.html") -> Response:
+        return send_from_directory(STATIC_DIR, name)
+
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> tuple[Response, int]:
+        return jsonify(error=error.message), error.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response, int]:
+        return jsonify(error=f"{error.name}: {error.description}"), error.code or 400
+
+    @app.errorhandler(Exception)
+    def server_error(error: Exception) -> tuple[Response, int]:
+        logger.exception("Unexpected error")
+        return jsonify(error="Internal error; it has been logged"), 500
+
+    @app.after_request
+    def count(response: Response) -> Response:
+        if request.path == "/v1/predict":
+            REQUESTS.labels(str(response.status_code)).inc()
+        return response
+
+    return app
+
+
+predictor = LinePredictor(backend=os.environ.get("PREDICTOR_BACKEND", "onnx"))
+app = create_app(predictor, DriftMonitor.from_file(webhook_url=os.environ.get("DRIFT_WEBHOOK_URL")))
+
+
+if __name__ == "__main__":
+    app.run(host=os.environ.get("HOST", "0.0.0.0"), port=int(os.environ.get("PORT", "8000")))  # noqa: S104

@@ -1,0 +1,249 @@
+import base64
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from text_recognizer.line_predictor import LinePredictor
+
+SUPPORT = Path(__file__).resolve().parents[2] / "text_recognizer" / "tests" / "support" / "lines"
+LINE = SUPPORT / "Paris, London and Laos.png"
+JSON = {"Content-Type": "application/json"}
+predictor = LinePredictor()  # The API must answer exactly what the predictor answers.
+
+
+def data_url(data: bytes, kind: str = "image/png") -> str:
+    return f"data:{kind};base64,{base64.b64encode(data).decode()}"
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def multipart(field: str, filename: str, data: bytes) -> tuple[bytes, dict]:
+    boundary = "----text-recognizer-test"
+    body = (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
+            f"Content-Type: application/octet-stream\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def post_json(server, payload) -> tuple[int, dict]:
+    return server.call("POST", "/v1/predict", json.dumps(payload).encode(), JSON)
+
+
+def test_health(api_server):
+    status, answer = api_server.call("GET", "/")
+    assert status == 200 and answer["status"] == "ok" and answer["backend"] == "onnx"
+
+
+def test_predicts_data_url_plain_base64_upload_style_and_multipart(api_server):
+    data = LINE.read_bytes()
+    expected = predictor.predict(LINE)[0]
+    for payload in (
+        {"image": data_url(data)},
+        {"image": base64.b64encode(data).decode()},
+        {"filename": LINE.name, "filetype": "image/png", "data": base64.b64encode(data).decode()},
+    ):
+        status, answer = post_json(api_server, payload)
+        assert status == 200 and answer["pred"] == expected and 0.5 < answer["conf"] <= 1
+    body, headers = multipart("file", LINE.name, data)
+    assert api_server.call("POST", "/v1/predict", body, headers) == (
+        200,
+        post_json(api_server, {"image": data_url(data)})[1],
+    )
+
+
+def test_predicts_image_url_when_private_addresses_are_allowed(api_server, file_server, monkeypatch):
+    file_server.files["/line.png"] = LINE.read_bytes()
+    monkeypatch.setenv("API_ALLOW_PRIVATE_URLS", "1")
+    status, answer = api_server.call("GET", f"/v1/predict?image_url={file_server.url}/line.png")
+    assert status == 200 and answer["pred"] == predictor.predict(LINE)[0]
+
+
+def bomb_png() -> bytes:
+    return png_bytes(Image.new("L", (5000, 4000), 255))  # 20 MP, a few kB compressed.
+
+
+TRUNCATED = LINE.read_bytes()[:300]
+NOT_IMAGE = b"hello, I am text"
+BAD_INPUTS = [
+    # (name, method, path, body, headers, status, error fragment)
+    ("non-json body", "POST", "/v1/predict", b"not json", JSON, 400, "must be a JSON object"),
+    ("json array", "POST", "/v1/predict", b"[]", JSON, 400, "must be a JSON object"),
+    ("json string", "POST", "/v1/predict", b'"x"', JSON, 400, "must be a JSON object"),
+    ("json null", "POST", "/v1/predict", b"null", JSON, 400, "must be a JSON object"),
+    ("deeply nested json", "POST", "/v1/predict", b"[" * 100_000, JSON, 400, "must be a JSON object"),
+    ("empty json object", "POST", "/v1/predict", b"{}", JSON, 400, 'field "image"'),
+    ("empty image", "POST", "/v1/predict", b'{"image": ""}', JSON, 400, 'field "image"'),
+    ("numeric image", "POST", "/v1/predict", b'{"image": 123}', JSON, 400, 'field "image"'),
+    ("null image", "POST", "/v1/predict", b'{"image": null}', JSON, 400, 'field "image"'),
+    ("list image", "POST", "/v1/predict", b'{"image": ["a"]}', JSON, 400, 'field "image"'),
+    ("data url not base64", "POST", "/v1/predict", b'{"image": "data:image/png,abc"}', JSON, 400, "base64-encoded"),
+    (
+        "bad base64 chars",
+        "POST",
+        "/v1/predict",
+        b'{"image": "data:image/png;base64,@@@"}',
+        JSON,
+        400,
+        "not valid base64",
+    ),
+    ("bad base64 padding", "POST", "/v1/predict", b'{"image": "abc"}', JSON, 400, "not valid base64"),
+    ("empty data url", "POST", "/v1/predict", b'{"image": "data:image/png;base64,"}', JSON, 400, "Image is empty"),
+    (
+        "text as image",
+        "POST",
+        "/v1/predict",
+        json.dumps({"image": data_url(NOT_IMAGE)}).encode(),
+        JSON,
+        400,
+        "Cannot read",
+    ),
+    (
+        "truncated png",
+        "POST",
+        "/v1/predict",
+        json.dumps({"image": data_url(TRUNCATED)}).encode(),
+        JSON,
+        400,
+        "Cannot read",
+    ),
+    (
+        "png signature only",
+        "POST",
+        "/v1/predict",
+        json.dumps({"image": data_url(b"\x89PNG\r\n\x1a\n")}).encode(),
+        JSON,
+        400,
+        "Cannot read",
+    ),
+    (
+        "decompression bomb",
+        "POST",
+        "/v1/predict",
+        json.dumps({"image": data_url(bomb_png())}).encode(),
+        JSON,
+        400,
+        "exceeds",
+    ),
+    (
+        "upload-style bad data",
+        "POST",
+        "/v1/predict",
+        b'{"filename": "a.png", "filetype": "image/png", "data": "!!"}',
+        JSON,
+        400,
+        "not valid base64",
+    ),
+    (
+        "upload-style no data",
+        "POST",
+        "/v1/predict",
+        b'{"filename": "a.png", "filetype": "image/png"}',
+        JSON,
+        400,
+        'field "image"',
+    ),
+    ("text/plain", "POST", "/v1/predict", b"abc", {"Content-Type": "text/plain"}, 415, "Unsupported content type"),
+    ("no content type", "POST", "/v1/predict", b"abc", {}, 415, "Unsupported content type"),
+    (
+        "form urlencoded",
+        "POST",
+        "/v1/predict",
+        b"image=abc",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        415,
+        "Unsupported",
+    ),
+    ("multipart without file", *("POST", "/v1/predict"), *multipart("other", "a.png", b"x"), 400, "named 'file'"),
+    ("multipart empty file", *("POST", "/v1/predict"), *multipart("file", "a.png", b""), 400, "Image is empty"),
+    ("multipart not an image", *("POST", "/v1/predict"), *multipart("file", "a.png", NOT_IMAGE), 400, "Cannot read"),
+    ("oversize body", "POST", "/v1/predict", b"{" + b" " * (16 * 1024 * 1024), JSON, 413, "Too Large"),
+    ("PUT", "PUT", "/v1/predict", b"{}", JSON, 405, "Method Not Allowed"),
+    ("DELETE", "DELETE", "/v1/predict", b"", {}, 405, "Method Not Allowed"),
+    ("POST to health", "POST", "/", b"{}", JSON, 405, "Method Not Allowed"),
+    ("unknown route", "GET", "/v2/predict", b"", {}, 404, "Not Found"),
+    ("GET without image_url", "GET", "/v1/predict", b"", {}, 400, "needs ?image_url"),
+    ("empty image_url", "GET", "/v1/predict?image_url=", b"", {}, 400, "needs ?image_url"),
+    ("ftp url", "GET", "/v1/predict?image_url=ftp://example.com/a.png", b"", {}, 400, "http:// or https://"),
+    ("file url", "GET", "/v1/predict?image_url=file:///etc/passwd", b"", {}, 400, "http:// or https://"),
+    ("javascript url", "GET", "/v1/predict?image_url=javascript:alert(1)", b"", {}, 400, "http:// or https://"),
+    ("url without host", "GET", "/v1/predict?image_url=http:///a.png", b"", {}, 400, "http:// or https://"),
+    ("bad port", "GET", "/v1/predict?image_url=http://example.com:99999/", b"", {}, 400, "bad port"),
+    (
+        "unresolvable host",
+        "GET",
+        "/v1/predict?image_url=http://no-such-host.invalid/a.png",
+        b"",
+        {},
+        400,
+        "does not resolve",
+    ),
+]
+SSRF_URLS = [
+    "http://127.0.0.1/",
+    "http://127.1.2.3:8000/a.png",
+    "http://localhost/",
+    "http://[::1]/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://[fd00:ec2::254]/latest/meta-data/",
+    "http://10.0.0.1/",
+    "http://172.16.5.4/",
+    "http://192.168.1.1/",
+    "http://100.64.0.1/",
+    "http://0.0.0.0/",
+    "http://2130706433/",
+    "http://0x7f000001/",
+    "http://0177.0.0.1/",
+    "http://[::ffff:127.0.0.1]/",
+    "http://[::ffff:169.254.169.254]/",
+    "http://224.0.0.1/",
+    "https://127.0.0.1/",
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "method", "path", "body", "headers", "status", "fragment"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS]
+)
+def test_bad_input_gets_a_clear_4xx(api_server, name, method, path, body, headers, status, fragment):
+    got_status, answer = api_server.call(method, path, body, headers)
+    assert got_status == status
+    assert fragment in answer["error"]
+    assert "Traceback" not in answer["error"]
+
+
+@pytest.mark.parametrize("url", SSRF_URLS)
+def test_internal_addresses_are_refused(api_server, url):
+    status, answer = api_server.call("GET", f"/v1/predict?image_url={url}")
+    assert status == 400 and "refused address" in answer["error"]
+
+
+def test_battery_size():
+    assert len(BAD_INPUTS) + len(SSRF_URLS) >= 40
+
+
+def test_blank_image_reads_as_empty_text(api_server):
+    status, answer = post_json(api_server, {"image": data_url(png_bytes(Image.new("L", (200, 40), 240)))})
+    assert status == 200 and answer["pred"] == ""
+
+
+def test_metrics_count_requests_and_confidence(api_server):
+    post_json(api_server, {"image": data_url(LINE.read_bytes())})
+    api_server.call("GET", "/v1/predict")
+    status, answer = api_server.call("GET", "/metrics")
+    text = answer["raw"]
+    assert status == 200
+    assert 'api_requests_total{status="200"}' in text and 'api_requests_total{status="400"}' in text
+    assert "api_prediction_confidence_count" in text and "api_request_latency_seconds_bucket" in text
+    assert np.isfinite(float(text.split("api_image_mean_intensity_sum ")[1].split()[0]))

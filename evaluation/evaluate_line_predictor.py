@@ -1,0 +1,71 @@
+"""Validation test for the shipped LinePredictor: CER on held-out synthetic lines, or on `--dir` folders."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from text_recognizer.datasets.synthetic_lines_dataset import SyntheticLinesDataset, decode
+from text_recognizer.line_predictor import BACKENDS, LinePredictor
+from text_recognizer.metrics import character_error_rate, exact_match_rate
+
+CER_CEILING = 0.05
+EVAL_LINES = 300
+EVAL_SEED = 7  # Differs from the training seed, so every text and rendering is new; fonts are held out.
+
+
+def synthetic_test_lines(count: int = EVAL_LINES) -> tuple[list[np.ndarray], list[str]]:
+    """Freshly rendered lines from the held-out fonts, with their texts."""
+    dataset = SyntheticLinesDataset(num_train=1, num_test=count, seed=EVAL_SEED)
+    dataset.load_or_generate_data()
+    return list(dataset.x_test), [decode(y) for y in dataset.y_test]
+
+
+def directory_lines(directory: Path) -> tuple[list[Path], list[str]]:
+    """Every `<text>.png` in `directory`, with the text its name gives."""
+    paths = sorted(directory.glob("*.png"))
+    if not paths:
+        raise ValueError(f"No .png images in {directory}")
+    return paths, [path.stem for path in paths]
+
+
+def test_line_predictor_cer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shipped model stays under the CER ceiling on held-out synthetic lines."""
+    monkeypatch.setenv("TEXT_RECOGNIZER_DATA", os.environ.get("TEXT_RECOGNIZER_DATA", str(tmp_path)))
+    images, texts = synthetic_test_lines()
+    predictions = [text for text, _ in LinePredictor().predict_batch(images)]
+    cer = character_error_rate(predictions, texts)
+    print(f"synthetic test CER {cer:.4f}")
+    assert cer < CER_CEILING
+
+
+def main() -> None:
+    """Print CER on the synthetic test split, or per-line results and CER for each `--dir`."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dir", type=Path, action="append", help="folder of <text>.png line images (repeatable)")
+    parser.add_argument("--backend", choices=BACKENDS, default="onnx")
+    args = parser.parse_args()
+    predictor = LinePredictor(backend=args.backend)
+    if not args.dir:
+        images, texts = synthetic_test_lines()
+        predictions = [text for text, _ in predictor.predict_batch(images)]
+        print(f"synthetic test CER: {character_error_rate(predictions, texts):.4f}")
+        print(f"synthetic test exact match: {exact_match_rate(predictions, texts):.3f}")
+        return
+    for directory in args.dir:
+        paths, texts = directory_lines(directory)
+        results = [predictor.predict(path) for path in paths]
+        for expected, (predicted, confidence) in zip(texts, results, strict=True):
+            print(f"{expected!r}\n  -> {predicted!r} {confidence:.3f}")
+        predictions = [predicted for predicted, _ in results]
+        cer = character_error_rate(predictions, texts)
+        exact = sum(p == t for p, t in zip(predictions, texts, strict=True))
+        print(f"{directory}: CER {cer:.4f}, read exactly {exact}/{len(texts)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""EMNIST Lines: sentences built from EMNIST characters placed side by side with random overlap (FSDL mechanics)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+import numpy as np
+
+from text_recognizer.datasets.dataset import Dataset, data_dirname, load_arrays, save_arrays
+from text_recognizer.datasets.emnist_dataset import ALPHANUMERIC, MAPPING, EmnistDataset
+from text_recognizer.datasets.sentence_generator import SentenceGenerator
+from text_recognizer.datasets.synthetic_lines_dataset import decode, encode
+
+EMNIST_LINES_VERSION = "emnist-lines-v1"
+CHAR_SIZE = 28
+LINE_CHARS = set(ALPHANUMERIC + " ")  # EMNIST has no punctuation, so line texts keep letters, digits and spaces.
+
+logger = logging.getLogger(__name__)
+
+
+def line_text(generator: SentenceGenerator) -> str:
+    """A generated span reduced to the characters EMNIST has, with single spaces."""
+    while True:
+        text = " ".join("".join(c for c in generator.generate() if c in LINE_CHARS).split())
+        if text:
+            return text
+
+
+def build_line(glyphs: list[np.ndarray], overlap: float, width: int) -> np.ndarray:
+    """Place 28×28 glyphs left to right, each `overlap` of a glyph width over the previous one.
+
+    Args:
+        glyphs: white-on-black uint8 glyphs, one per character (an empty one for a space).
+        overlap: fraction of a glyph width shared by neighbours.
+        width: width of the output image.
+
+    Returns:
+        uint8 (28, width) image; overlapping ink keeps the brighter pixel.
+    """
+    step = CHAR_SIZE - int(overlap * CHAR_SIZE)
+    image = np.zeros((CHAR_SIZE, width), dtype=np.uint8)
+    for k, glyph in enumerate(glyphs):
+        x = k * step
+        np.maximum(image[:, x : x + CHAR_SIZE], glyph, out=image[:, x : x + CHAR_SIZE])
+    return image
+
+
+class EmnistLinesDataset(Dataset):
+    """Lines of up to `max_length` EMNIST characters (28 × 28·max_length), from real EMNIST when present.
+
+    Args:
+        max_length: longest text in characters.
+        min_overlap: least fraction of a glyph width neighbours share.
+        max_overlap: most fraction of a glyph width neighbours share.
+        num_train: training lines.
+        num_test: test lines (built from EMNIST's test characters).
+        seed: seed of texts, glyph choice and overlaps.
+        emnist_source: "auto", "real" or "synthetic" characters (see EmnistDataset).
+    """
+
+    def __init__(
+        self,
+        max_length: int = 34,
+        min_overlap: float = 0.0,
+        max_overlap: float = 0.33,
+        num_train: int = 10_000,
+        num_test: int = 1_000,
+        seed: int = 0,
+        emnist_source: str = "auto",
+    ) -> None:
+        if not 0 <= min_overlap <= max_overlap < 1:
+            raise ValueError(f"Need 0 <= min_overlap <= max_overlap < 1, got {min_overlap}, {max_overlap}")
+        if min(num_train, num_test, max_length) <= 0:
+            raise ValueError("num_train, num_test and max_length must be positive")
+        self.max_length, self.min_overlap, self.max_overlap = max_length, min_overlap, max_overlap
+        self.num_train, self.num_test, self.seed = num_train, num_test, seed
+        self.emnist = EmnistDataset(source=emnist_source)
+        self.mapping = MAPPING
+        self.input_shape = (CHAR_SIZE, CHAR_SIZE * max_length)
+        self.output_shape = (max_length, len(MAPPING))
+
+    def load_or_generate_data(self) -> None:
+        """Load the cached lines, building them from EMNIST first when missing."""
+        self.emnist.load_or_generate_data()
+        self.data_version = (
+            f"{EMNIST_LINES_VERSION}-{self.emnist.data_version}-{self.max_length}-{self.min_overlap}-"
+            f"{self.max_overlap}-{self.num_train}-{self.num_test}-s{self.seed}"
+        )
+        cache = data_dirname() / "processed" / "emnist_lines" / f"{self.data_version}.h5"
+        if not cache.exists():
+            logger.info("Building EMNIST lines into %s", cache)
+            save_arrays(cache, self._generate(), {"version": self.data_version})
+        arrays, _ = load_arrays(cache)
+        self.x_train, self.y_train = arrays["x_train"], arrays["y_train"]
+        self.x_test, self.y_test = arrays["x_test"], arrays["y_test"]
+
+    def _generate(self) -> dict[str, np.ndarray]:
+        emnist = self.emnist
+        train = self._split(0, self.num_train, emnist.x_train, emnist.y_train)
+        test = self._split(1, self.num_test, emnist.x_test, emnist.y_test)
+        return {"x_train": train[0], "y_train": train[1], "x_test": test[0], "y_test": test[1]}
+
+    def _split(self, split_id: int, count: int, chars: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, ...]:
+        rng = np.random.default_rng((self.seed, split_id))
+        generator = SentenceGenerator(self.max_length, seed=self.seed * 10 + split_id)
+        by_char = {MAPPING[c]: np.flatnonzero(labels == c) for c in np.unique(labels)}
+        space = np.zeros((CHAR_SIZE, CHAR_SIZE), dtype=np.uint8)
+        texts = [line_text(generator) for _ in range(count)]
+        images = []
+        for text in texts:
+            glyphs = [space if c == " " else chars[rng.choice(by_char[c])] for c in text]
+            overlap = rng.uniform(self.min_overlap, self.max_overlap)
+            images.append(build_line(glyphs, overlap, self.input_shape[1]))
+        return np.stack(images), np.stack([encode(text, self.max_length) for text in texts])
+
+
+def main() -> None:
+    """Print shapes and a few labels."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--emnist_source", default="auto", choices=("auto", "real", "synthetic"))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    dataset = EmnistLinesDataset(emnist_source=args.emnist_source)
+    dataset.load_or_generate_data()
+    print(dataset)
+    for y in dataset.y_train[:5]:
+        print(repr(decode(y)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""Read a line of handwriting from an image of any size and either polarity (Keras or ONNX Runtime)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from text_recognizer.ctc import argmax_decode, greedy_decode
+from text_recognizer.preprocessing import ImageInput, line_input
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+DEFAULT_ARTIFACT = WEIGHTS_DIR / "LineModelCtc_SyntheticLinesDataset_line_cnn_lstm.json"
+BACKENDS = ("onnx", "keras")
+PAD_MULTIPLE = 64  # Batches are padded to a multiple of this width, so few distinct shapes reach the network.
+
+
+class LinePredictor:
+    """Loads a saved CTC line model once and reads line images with it.
+
+    Confidence is the geometric mean of the per-step probabilities of the decoded path: 1.0 when the model is
+    sure at every step, lower with every uncertain step (see `text_recognizer.ctc`).
+
+    Args:
+        artifact: path of the model's `.json`; its `.weights.h5` (Keras) or `.onnx` (ONNX Runtime) lies beside it.
+        backend: "onnx" (default; imports neither TensorFlow nor Keras) or "keras".
+    """
+
+    def __init__(self, artifact: str | Path = DEFAULT_ARTIFACT, backend: str = "onnx") -> None:
+        artifact = Path(artifact)
+        config = json.loads(artifact.read_text())
+        if config.get("preprocessing") != "line_input":
+            raise ValueError(f"{artifact} is not a line model (preprocessing {config.get('preprocessing')!r})")
+        self.mapping: list[str] = config["mapping"]
+        self.height, self.width = config["input_shape"][:2]
+        self.variable_width: bool = config["variable_width"]
+        self.ctc = config["decoding"] == "ctc"
+        self.blank = len(self.mapping) - 1  # CTC blank and padding symbol.
+        if backend == "onnx":
+            self._run = _onnx_runner(artifact.with_suffix(".onnx"))
+        elif backend == "keras":
+            self._run = _keras_runner(artifact)
+        else:
+            raise ValueError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        self.backend, self.name = backend, artifact.stem
+
+    def predict(self, image: ImageInput) -> tuple[str, float]:
+        """Read one line.
+
+        Args:
+            image: path, PIL image or array (H×W or H×W×C); dark ink on paper or white on black.
+
+        Returns:
+            The text and its confidence in [0, 1].
+        """
+        return self.predict_batch([image])[0]
+
+    def predict_batch(self, images: Sequence[ImageInput]) -> list[tuple[str, float]]:
+        """Read several lines in one network call; returns (text, confidence) per image, in order."""
+        if not images:
+            return []
+        x, lengths = self.batch_input(images)
+        outputs = self._run(x)  # (batch, steps, classes): logits for CTC, probabilities per position otherwise.
+        if self.ctc:
+            steps = np.ceil(outputs.shape[1] * lengths / x.shape[2]).astype(int)  # Steps that cover each line.
+            decoded = greedy_decode(outputs, steps, self.blank)
+        else:
+            decoded = argmax_decode(outputs, self.blank)
+        return [("".join(self.mapping[i] for i in indices), confidence) for indices, confidence in decoded]
+
+    def batch_input(self, images: Sequence[ImageInput]) -> tuple[np.ndarray, np.ndarray]:
+        """Preprocess images into one zero-padded float batch (batch, height, width) and each line's width."""
+        lines = [line_input(image, self.height, None if self.variable_width else self.width) for image in images]
+        widths = np.array([line.shape[1] for line in lines])
+        width = -(-widths.max() // PAD_MULTIPLE) * PAD_MULTIPLE if self.variable_width else self.width
+        x = np.zeros((len(lines), self.height, width), dtype=np.float32)
+        for row, line in zip(x, lines, strict=True):
+            row[:, : line.shape[1]] = line
+        return x, widths
+
+    def outputs(self, images: Sequence[ImageInput]) -> np.ndarray:
+        """Raw network outputs of a batch (batch, steps, classes), for comparing backends."""
+        return self._run(self.batch_input(images)[0])
+
+
+def _onnx_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+    import onnxruntime
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing; export it with `python -m text_recognizer.export_onnx`")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    input_name = session.get_inputs()[0].name
+    return lambda x: session.run(None, {input_name: x})[0]
+
+
+def _keras_runner(artifact: Path) -> Callable[[np.ndarray], np.ndarray]:
+    from text_recognizer.models import MODELS  # Keras is imported only for this backend.
+
+    model = MODELS[json.loads(artifact.read_text())["model"]].load(artifact)
+    return lambda x: np.asarray(model.network.predict_on_batch(x))
+
+
+def main() -> None:
+    """Print the text and confidence for each image path given."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("images", nargs="+", help="line image files")
+    parser.add_argument("--backend", choices=BACKENDS, default="onnx")
+    parser.add_argument("--artifact", default=str(DEFAULT_ARTIFACT), help="model .json")
+    args = parser.parse_args()
+    predictor = LinePredictor(args.artifact, args.backend)
+    for path, (text, confidence) in zip(args.images, predictor.predict_batch(args.images), strict=True):
+        print(f"{path}\t{text!r}\t{confidence:.3f}")
+
+
+if __name__ == "__main__":
+    main()

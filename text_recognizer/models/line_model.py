@@ -1,0 +1,121 @@
+"""Line recognition with one softmax per character position (FSDL LineModel), and the shared line-model base."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+from scipy import ndimage
+
+from text_recognizer.ctc import argmax_decode
+from text_recognizer.datasets.sequence import DatasetSequence
+from text_recognizer.metrics import character_error_rate, exact_match_rate
+from text_recognizer.models.base import Model, validation_mask
+
+CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve.
+TRIM_MULTIPLE = 32  # Trimmed batches keep a width that is a multiple of this (whole network steps).
+THIN_PROBABILITY = 0.35  # Training lines whose strokes are thinned (scans of pencil or fine pens).
+THICKEN_PROBABILITY = 0.15  # Training lines whose strokes are thickened.
+MIN_CONTRAST = 0.45  # Training lines keep between this fraction and all of their ink intensity.
+
+
+def ink_widths(x: np.ndarray) -> np.ndarray:
+    """Columns up to and including each line's last ink column (lines are left-aligned on zero padding)."""
+    inked = x.max(axis=1) > 0  # (batch, width)
+    return np.where(inked.any(axis=1), x.shape[-1] - np.argmax(inked[:, ::-1], axis=1), 0)
+
+
+class LineModel(Model):
+    """Reads fixed-width lines into `max_length` positions, padded with "_" (the mapping's last class)."""
+
+    preprocessing = "line_input"
+    decoding = "argmax"  # How the predictor turns network outputs into text: "argmax" or "ctc".
+
+    def __init__(self, network: str, network_args: dict[str, Any], data_config: dict[str, Any]) -> None:
+        if self.decoding == "argmax":  # The outputs must line up with the labels.
+            network_args = {"output_length": data_config["output_shape"][0], **network_args}
+        super().__init__(network, network_args, data_config)
+        self.rng = np.random.default_rng(0)
+
+    @property
+    def blank(self) -> int:
+        """Class index of the padding symbol (also the CTC blank), last in the mapping."""
+        return len(self.mapping) - 1
+
+    @property
+    def variable_width(self) -> bool:
+        """Whether the network reads lines of any width (else lines are fitted to the training width)."""
+        return self.network.inputs[0].shape[-1] is None
+
+    def sequence(self, x: np.ndarray, y: np.ndarray, batch_size: int, train: bool = False) -> DatasetSequence:
+        """Batches of lines of similar length when the network reads any width, so each batch can be trimmed."""
+        if not self.variable_width:
+            return super().sequence(x, y, batch_size, train)
+        augment = self.augment_batch if train else None
+        return DatasetSequence(
+            x, y, batch_size, shuffle=train, augment_fn=augment, format_fn=self.format_batch, sort_key=ink_widths(x)
+        )
+
+    def augment_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Vary stroke width and ink contrast per line, as real pens and scans do (training batches only)."""
+        n = len(x)
+        thin = self.rng.random(n) < THIN_PROBABILITY
+        thick = ~thin & (self.rng.random(n) < THICKEN_PROBABILITY)
+        if thin.any():
+            x[thin] = ndimage.grey_erosion(x[thin], size=(1, 2, 2))
+        if thick.any():
+            x[thick] = ndimage.grey_dilation(x[thick], size=(1, 2, 2))
+        x *= self.rng.uniform(MIN_CONTRAST, 1.0, (n, 1, 1)).astype(x.dtype)
+        return x, y
+
+    def format_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Trim the empty columns every line of the batch ends with (variable-width networks only)."""
+        if self.variable_width:
+            width = -(-max(1, int(ink_widths(x).max())) // TRIM_MULTIPLE) * TRIM_MULTIPLE
+            x = x[:, :, : min(width, x.shape[-1])]
+        return x, y
+
+    def artifact(self) -> dict[str, Any]:
+        """The base artifact plus what a predictor needs to decode: decoding and width handling."""
+        return {**super().artifact(), "decoding": self.decoding, "variable_width": self.variable_width}
+
+    def decode(self, outputs: np.ndarray) -> list[tuple[str, float]]:
+        """Turn network outputs (batch, steps, classes) into (text, confidence) pairs."""
+        decoded = argmax_decode(outputs, self.blank)
+        return [("".join(self.mapping[i] for i in indices), conf) for indices, conf in decoded]
+
+    def fit(self, dataset: Any, train_args: dict[str, Any], callbacks: list | None = None) -> Any:
+        """Fit with a per-epoch validation CER and exact-line match."""
+        val_rows = np.flatnonzero(validation_mask(len(dataset.x_train)))[:CER_SAMPLE]
+        cer = CerCallback(self, dataset.x_train[val_rows], dataset.y_train[val_rows])
+        return super().fit(dataset, train_args, [cer, *(callbacks or [])])
+
+    def predict_texts(self, x: np.ndarray, batch_size: int = 64) -> list[str]:
+        """Read a batch of preprocessed lines."""
+        outputs = self.network.predict(x.astype(np.float32), batch_size=batch_size, verbose=0)
+        return [text for text, _ in self.decode(outputs)]
+
+    def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 64) -> dict[str, float]:
+        """Corpus CER and exact-line match."""
+        predictions = self.predict_texts(x, batch_size)
+        references = ["".join(self.mapping[i] for i in label if i != self.blank) for label in y]
+        return {
+            "cer": character_error_rate(predictions, references),
+            "exact": exact_match_rate(predictions, references),
+        }
+
+
+class CerCallback(keras.callbacks.Callback):
+    """Adds `val_cer` and `val_exact` to the logs at the end of every epoch."""
+
+    def __init__(self, model: LineModel, x: np.ndarray, y: np.ndarray) -> None:
+        super().__init__()
+        self.line_model, self.x, self.y = model, x, y
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Decode the sample and log its CER."""
+        metrics = self.line_model.evaluate(self.x, self.y)
+        if logs is not None:
+            logs["val_cer"], logs["val_exact"] = metrics["cer"], metrics["exact"]
+        print(f"epoch {epoch + 1}: val_cer={metrics['cer']:.4f} val_exact={metrics['exact']:.3f}")

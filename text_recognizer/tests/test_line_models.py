@@ -1,0 +1,110 @@
+import keras
+import numpy as np
+import pytest
+
+from text_recognizer.ctc import argmax_decode, greedy_decode
+from text_recognizer.datasets.emnist_dataset import MAPPING, EmnistDataset
+from text_recognizer.datasets.emnist_lines_dataset import LINE_CHARS, EmnistLinesDataset, build_line
+from text_recognizer.datasets.synthetic_lines_dataset import SyntheticLinesDataset, decode
+from text_recognizer.models import LineModel, LineModelCtc
+
+
+@pytest.fixture(scope="module")
+def lines(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TEXT_RECOGNIZER_DATA", str(tmp_path_factory.mktemp("data")))
+        ds = SyntheticLinesDataset(num_train=8, num_test=2, max_length=12, seed=3)
+        ds.load_or_generate_data()
+    return ds
+
+
+def test_argmax_decode_stops_at_padding():
+    probs = np.full((1, 5, 4), 0.1)
+    probs[0, np.arange(5), [2, 1, 3, 0, 0]] = 0.7  # padding = 3
+    ((indices, confidence),) = argmax_decode(probs, padding=3)
+    assert indices == [2, 1] and confidence == pytest.approx(0.7)
+
+
+def test_keras_greedy_decoding_matches_numpy(lines):
+    model = LineModelCtc("line_cnn_lstm", {}, lines.config())
+    logits = np.random.default_rng(0).normal(0, 3, (4, 30, len(MAPPING))).astype(np.float32)
+    decoded = greedy_decode(logits, np.full(4, 30), model.blank)
+    expected = ["".join(MAPPING[i] for i in indices) for indices, _ in decoded]
+    assert [text for text, _ in model.decode(logits)] == expected
+
+
+def test_beam_search_finds_the_likelier_text_greedy_misses(lines):
+    model = LineModelCtc("line_cnn_lstm", {}, lines.config())
+    probs = np.full((1, 2, len(MAPPING)), 1e-6)
+    probs[0, :, MAPPING.index("a")], probs[0, :, model.blank] = 0.4, 0.6  # P("") = 0.36 < P("a") = 0.64.
+    logits = np.log(probs).astype(np.float32)
+    assert model.decode(logits)[0][0] == ""
+    text, probability = model.decode(logits, beam_width=10)[0]
+    assert text == "a" and probability == pytest.approx(0.64, abs=0.01)
+
+
+def test_build_line_places_glyphs_with_overlap():
+    glyphs = [np.full((28, 28), v, dtype=np.uint8) for v in (10, 20, 30)]
+    image = build_line(glyphs, overlap=0.25, width=100)  # Each glyph starts 21 px after the previous one.
+    assert image.shape == (28, 100)
+    assert image[0, :21].tolist() == [10] * 21 and image[0, 21:42].tolist() == [20] * 21
+    assert image[0, 42:70].tolist() == [30] * 28 and image[:, 70:].max() == 0
+
+
+def test_emnist_lines_are_built_from_the_characters_of_their_text():
+    dataset = EmnistLinesDataset(max_length=10, min_overlap=0.0, max_overlap=0.0, emnist_source="synthetic")
+    labels = np.arange(62).repeat(2)
+    chars = np.zeros((124, 28, 28), dtype=np.uint8)
+    chars[:, 0, 0] = labels + 1  # Each glyph carries its class in one pixel.
+    x, y = dataset._split(0, 20, chars, labels)
+    assert x.shape == (20, 28, 280) and y.shape == (20, 10)
+    for image, label in zip(x, y, strict=True):
+        text = decode(label)
+        assert text and set(text) <= LINE_CHARS and text == " ".join(text.split())
+        marks = [image[0, 28 * k] for k in range(len(text))]
+        assert marks == [0 if c == " " else MAPPING.index(c) + 1 for c in text]
+
+
+def test_emnist_lines_reject_bad_overlap():
+    with pytest.raises(ValueError, match="min_overlap <= max_overlap < 1"):
+        EmnistLinesDataset(min_overlap=0.5, max_overlap=0.2)
+
+
+@pytest.fixture(scope="module")
+def emnist_lines(tmp_path_factory):
+    """Eight 8-character EMNIST lines (28×224) built from synthetic characters."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("TEXT_RECOGNIZER_DATA", str(tmp_path_factory.mktemp("data")))
+        dataset = EmnistLinesDataset(max_length=8, max_overlap=0.1, emnist_source="synthetic")
+        chars = EmnistDataset(source="synthetic", samples_per_class=2, seed=1)
+        chars.load_or_generate_data()
+    return dataset._split(0, 8, chars.x_train, chars.y_train)
+
+
+@pytest.mark.parametrize(
+    ("model_class", "network"),
+    [(LineModel, "line_cnn_all_conv"), (LineModel, "line_cnn_sliding_window"), (LineModelCtc, "line_lstm_ctc")],
+)
+def test_line_models_overfit_one_batch(emnist_lines, model_class, network):
+    keras.utils.set_random_seed(0)
+    x, y = emnist_lines
+    config = {"dataset": "EmnistLinesDataset", "input_shape": [28, 224], "output_shape": [8, 80], "mapping": MAPPING}
+    model = model_class(network, {"dropout_amount": 0.0}, config)
+    model.network.compile(optimizer=keras.optimizers.Adam(3e-3), loss=model.loss())
+    model.network.fit(x.astype(np.float32), y, batch_size=8, epochs=150, verbose=0)
+    assert model.evaluate(x, y)["cer"] < 0.2  # Untrained, CER is about 1.
+
+
+def test_line_model_sizes_its_output_to_the_labels(lines):
+    model = LineModel("line_cnn_sliding_window", {}, {**lines.config(), "input_shape": [32, 640]})
+    assert model.network.output_shape == (None, 12, len(MAPPING))
+    assert model.artifact()["decoding"] == "argmax" and model.artifact()["variable_width"] is False
+
+
+def test_variable_width_batches_are_trimmed_to_their_ink(lines):
+    model = LineModelCtc("line_cnn_lstm", {}, lines.config())
+    x = np.zeros((2, 32, 640), dtype=np.float32)
+    x[0, 5, 70] = x[1, 9, 12] = 255.0
+    assert model.format_batch(x, lines.y_train[:2])[0].shape == (2, 32, 96)  # 71 columns, rounded up to 32.
+    fixed = LineModel("line_cnn_sliding_window", {}, {**lines.config(), "input_shape": [32, 640]})
+    assert fixed.format_batch(x, lines.y_train[:2])[0].shape == (2, 32, 640)

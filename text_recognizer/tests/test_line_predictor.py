@@ -1,0 +1,77 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from text_recognizer.character_predictor import DEFAULT_ARTIFACT as CHARACTER_ARTIFACT
+from text_recognizer.line_predictor import BACKENDS, DEFAULT_ARTIFACT, LinePredictor
+from text_recognizer.preprocessing import line_input, load_image
+
+SUPPORT = Path(__file__).parent / "support" / "lines"
+IMAGES = sorted(SUPPORT.glob("*.png"))
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def predictor(request):
+    return LinePredictor(backend=request.param)
+
+
+def test_support_lines_exist():
+    assert len(IMAGES) == 5
+
+
+@pytest.mark.parametrize("path", IMAGES, ids=lambda p: p.stem)
+def test_reads_support_line_exactly(predictor, path):
+    text, confidence = predictor.predict(path)
+    assert text == path.stem
+    assert 0.5 < confidence <= 1.0
+
+
+def test_batch_matches_single_predictions(predictor):
+    assert [text for text, _ in predictor.predict_batch(IMAGES)] == [predictor.predict(p)[0] for p in IMAGES]
+    assert predictor.predict_batch([]) == []
+
+
+def test_onnx_and_keras_agree_on_support_lines():
+    onnx, keras_predictor = LinePredictor(backend="onnx"), LinePredictor(backend="keras")
+    np.testing.assert_allclose(onnx.outputs(IMAGES), keras_predictor.outputs(IMAGES), atol=1e-3)
+    onnx_results, keras_results = onnx.predict_batch(IMAGES), keras_predictor.predict_batch(IMAGES)
+    assert [text for text, _ in onnx_results] == [text for text, _ in keras_results]
+    np.testing.assert_allclose([c for _, c in onnx_results], [c for _, c in keras_results], atol=1e-4)
+
+
+def test_polarity_and_fsdl_style_crops_read_the_same(predictor):
+    path = SUPPORT / "Paris, London and Laos.png"
+    gray = load_image(path)
+    fsdl = np.zeros((28, 952), dtype=np.uint8)  # FSDL line crops: white ink on black, long empty padding.
+    small = line_input(path, 24)
+    fsdl[2:26, : small.shape[1]] = small
+    assert {predictor.predict(x)[0] for x in (gray, 255 - gray, fsdl, Image.open(path))} == {path.stem}
+
+
+def test_bad_inputs_raise_clear_errors(tmp_path):
+    corrupt = tmp_path / "corrupt.png"
+    corrupt.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    with pytest.raises(ValueError, match="Cannot read .* as an image"):
+        LinePredictor().predict(corrupt)
+    with pytest.raises(ValueError, match="is not a line model"):
+        LinePredictor(CHARACTER_ARTIFACT)
+    with pytest.raises(ValueError, match="Unknown backend 'torch'; choose one of onnx, keras"):
+        LinePredictor(backend="torch")
+    artifact = tmp_path / DEFAULT_ARTIFACT.name
+    artifact.write_text(DEFAULT_ARTIFACT.read_text())
+    with pytest.raises(FileNotFoundError, match="export it with `python -m text_recognizer.export_onnx`"):
+        LinePredictor(artifact)
+
+
+def test_onnx_path_imports_neither_tensorflow_nor_keras():
+    code = (
+        "import sys; from text_recognizer.line_predictor import LinePredictor; "
+        f"print(LinePredictor().predict({str(IMAGES[0])!r})); "
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == [str(LinePredictor().predict(IMAGES[0])), "[]"]

@@ -1,3 +1,0 @@
-"""Reuse the package's fixtures."""
-
-from text_recognizer.tests.conftest import data_root  # noqa: F401
