@@ -8,7 +8,8 @@ trap 'rm -rf "$scratch"' EXIT
 .venv/bin/python -m pip install --quiet --no-cache-dir --target "$scratch/packages" -r api/requirements.txt
 echo "Python packages (MiB):"
 du -sm "$scratch"/packages/* | sort -rn | grep -v "dist-info" | head -20 | sed "s#$scratch/packages/#  #"
-files=$(grep -A3 '^COPY' api/Dockerfile | tr -d '\\' | grep -oE '(text_recognizer|api)/[^ ]+' | grep -v requirements | sort -u)
+files=$(sed -n '/^COPY/,/[^\\]$/p' api/Dockerfile | tr -d '\\' | tr ' ' '\n' | grep -E '^(text_recognizer|api)/' \
+  | grep -v requirements | sort -u)
 echo "Project files (KiB):"
 du -skc $files | sed 's/^/  /'
 echo "Total added: $(du -sm "$scratch/packages" | cut -f1) MiB of packages + $(du -skc $files | tail -1 | cut -f1) KiB of project files"

@@ -10,7 +10,7 @@ import os
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -158,6 +158,15 @@ class Dataset:
     def load_or_generate_data(self) -> None:
         """Fill the arrays, from the processed cache when present."""
         raise NotImplementedError
+
+    def load_cache(self, cache: Path, generate: Callable[[], dict[str, np.ndarray]]) -> None:
+        """Fill the train and test arrays from an HDF5 cache, writing it with `generate()` first when missing."""
+        if not cache.exists():
+            logger.info("Building %s into %s", type(self).__name__, cache)
+            save_arrays(cache, generate(), {"version": self.data_version})
+        arrays, _ = load_arrays(cache)
+        self.x_train, self.y_train = arrays["x_train"], arrays["y_train"]
+        self.x_test, self.y_test = arrays["x_test"], arrays["y_test"]
 
     @property
     def num_classes(self) -> int:

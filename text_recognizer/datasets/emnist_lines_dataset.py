@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import logging
 
 import numpy as np
 
-from text_recognizer.datasets.dataset import Dataset, data_dirname, load_arrays, save_arrays
+from text_recognizer.datasets.dataset import Dataset, data_dirname
 from text_recognizer.datasets.emnist_dataset import ALPHANUMERIC, MAPPING, EmnistDataset
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
-from text_recognizer.datasets.synthetic_lines_dataset import decode, encode
+from text_recognizer.datasets.synthetic_lines_dataset import encode, print_lines
 
 EMNIST_LINES_VERSION = "emnist-lines-v1"
 CHAR_SIZE = 28
 LINE_CHARS = set(ALPHANUMERIC + " ")  # EMNIST has no punctuation, so line texts keep letters, digits and spaces.
-
-logger = logging.getLogger(__name__)
 
 
 def line_text(generator: SentenceGenerator) -> str:
@@ -88,12 +85,7 @@ class EmnistLinesDataset(Dataset):
             f"{self.max_overlap}-{self.num_train}-{self.num_test}-s{self.seed}"
         )
         cache = data_dirname() / "processed" / "emnist_lines" / f"{self.data_version}.h5"
-        if not cache.exists():
-            logger.info("Building EMNIST lines into %s", cache)
-            save_arrays(cache, self._generate(), {"version": self.data_version})
-        arrays, _ = load_arrays(cache)
-        self.x_train, self.y_train = arrays["x_train"], arrays["y_train"]
-        self.x_test, self.y_test = arrays["x_test"], arrays["y_test"]
+        self.load_cache(cache, self._generate)
 
     def _generate(self) -> dict[str, np.ndarray]:
         emnist = self.emnist
@@ -119,13 +111,7 @@ def main() -> None:
     """Print shapes and a few labels."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--emnist_source", default="auto", choices=("auto", "real", "synthetic"))
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    dataset = EmnistLinesDataset(emnist_source=args.emnist_source)
-    dataset.load_or_generate_data()
-    print(dataset)
-    for y in dataset.y_train[:5]:
-        print(repr(decode(y)))
+    print_lines(EmnistLinesDataset(emnist_source=parser.parse_args().emnist_source))
 
 
 if __name__ == "__main__":

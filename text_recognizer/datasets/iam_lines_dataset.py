@@ -8,10 +8,10 @@ import logging
 import numpy as np
 from PIL import Image
 
-from text_recognizer.datasets.dataset import Dataset, data_dirname, load_arrays, save_arrays
+from text_recognizer.datasets.dataset import Dataset, data_dirname
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.iam_dataset import IamDataset, IamForm
-from text_recognizer.datasets.synthetic_lines_dataset import decode, encode
+from text_recognizer.datasets.synthetic_lines_dataset import encode, print_lines
 from text_recognizer.preprocessing import fit_line
 
 IAM_LINES_VERSION = "iam-lines-v1"
@@ -46,14 +46,10 @@ class IamLinesDataset(Dataset):
         """Load the cached lines, cropping them from the forms (downloading IAM) first when missing."""
         self.data_version = f"{IAM_LINES_VERSION}-{self.iam.metadata['sha256'][:8]}-{LINE_HEIGHT}x{LINE_WIDTH}"
         cache = data_dirname() / "processed" / "iam_lines" / f"{self.data_version}.h5"
-        if not cache.exists():
-            self.iam.load_or_generate_data()
-            save_arrays(cache, self._crop_lines(), {"version": self.data_version})
-        arrays, _ = load_arrays(cache)
-        self.x_train, self.y_train = arrays["x_train"], arrays["y_train"]
-        self.x_test, self.y_test = arrays["x_test"], arrays["y_test"]
+        self.load_cache(cache, self._crop_lines)
 
     def _crop_lines(self) -> dict[str, np.ndarray]:
+        self.iam.load_or_generate_data()
         images: dict[str, list[np.ndarray]] = {"train": [], "test": []}
         labels: dict[str, list[np.ndarray]] = {"train": [], "test": []}
         skipped = 0
@@ -77,12 +73,7 @@ class IamLinesDataset(Dataset):
 def main() -> None:
     """Print shapes and a few labels."""
     argparse.ArgumentParser(description=__doc__).parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    dataset = IamLinesDataset()
-    dataset.load_or_generate_data()
-    print(dataset)
-    for y in dataset.y_train[:5]:
-        print(repr(decode(y)))
+    print_lines(IamLinesDataset())
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from text_recognizer.datasets.dataset import Dataset, data_dirname, load_arrays, save_arrays
+from text_recognizer.datasets.dataset import Dataset, data_dirname
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.handwriting import find_fonts, fonts_fingerprint, render_parallel
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
@@ -19,8 +19,6 @@ SYNTHETIC_LINES_VERSION = "synth-lines-v1"
 LINE_HEIGHT = 32
 LINE_WIDTH = 640
 BLANK = MAPPING.index("_")  # Pads labels and is the CTC blank.
-
-logger = logging.getLogger(__name__)
 
 
 def encode(text: str, length: int) -> np.ndarray:
@@ -34,6 +32,15 @@ def encode(text: str, length: int) -> np.ndarray:
 def decode(indices: np.ndarray) -> str:
     """Map class indices back to text, dropping blanks and padding."""
     return "".join(MAPPING[i] for i in indices if 0 <= i < BLANK)
+
+
+def print_lines(dataset: Dataset, count: int = 5) -> None:
+    """Load a line dataset and print its shapes and first few texts (the dataset scripts' output)."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    dataset.load_or_generate_data()
+    print(dataset)
+    for y in dataset.y_train[:count]:
+        print(repr(decode(y)))
 
 
 def _render_task(task: tuple[str, tuple[Path, ...], tuple[int, ...]]) -> np.ndarray:
@@ -67,12 +74,7 @@ class SyntheticLinesDataset(Dataset):
             f"{self.num_train}-{self.num_test}-{self.max_length}-s{self.seed}"
         )
         cache = data_dirname() / "processed" / "synthetic_lines" / f"{self.data_version}.h5"
-        if not cache.exists():
-            logger.info("Rendering synthetic lines into %s", cache)
-            save_arrays(cache, self._generate(fonts), {"version": self.data_version})
-        arrays, _ = load_arrays(cache)
-        self.x_train, self.y_train = arrays["x_train"], arrays["y_train"]
-        self.x_test, self.y_test = arrays["x_test"], arrays["y_test"]
+        self.load_cache(cache, lambda: self._generate(fonts))
 
     def _generate(self, fonts: tuple[Path, ...]) -> dict[str, np.ndarray]:
         arrays = {}
@@ -90,13 +92,7 @@ def main() -> None:
     """Print shapes and a few labels."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--num_train", type=int, default=20_000)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-    dataset = SyntheticLinesDataset(num_train=args.num_train)
-    dataset.load_or_generate_data()
-    print(dataset)
-    for y in dataset.y_train[:5]:
-        print(repr(decode(y)))
+    print_lines(SyntheticLinesDataset(num_train=parser.parse_args().num_train))
 
 
 if __name__ == "__main__":

@@ -5,17 +5,8 @@ import pytest
 from text_recognizer.ctc import argmax_decode, greedy_decode
 from text_recognizer.datasets.emnist_dataset import MAPPING, EmnistDataset
 from text_recognizer.datasets.emnist_lines_dataset import LINE_CHARS, EmnistLinesDataset, build_line
-from text_recognizer.datasets.synthetic_lines_dataset import SyntheticLinesDataset, decode
+from text_recognizer.datasets.synthetic_lines_dataset import decode
 from text_recognizer.models import LineModel, LineModelCtc
-
-
-@pytest.fixture(scope="module")
-def lines(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TEXT_RECOGNIZER_DATA", str(tmp_path_factory.mktemp("data")))
-        ds = SyntheticLinesDataset(num_train=8, num_test=2, max_length=12, seed=3)
-        ds.load_or_generate_data()
-    return ds
 
 
 def test_argmax_decode_stops_at_padding():

@@ -5,7 +5,7 @@ import pytest
 from text_recognizer.ctc import greedy_decode, required_steps
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
-from text_recognizer.datasets.synthetic_lines_dataset import BLANK, SyntheticLinesDataset, decode, encode
+from text_recognizer.datasets.synthetic_lines_dataset import BLANK, decode, encode
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models import LineModelCtc
 
@@ -46,15 +46,6 @@ def test_metrics():
     assert exact_match_rate(["a", "b"], ["a", "c"]) == 0.5
     with pytest.raises(ValueError, match="2 predictions for 1 references"):
         character_error_rate(["a", "b"], ["a"])
-
-
-@pytest.fixture(scope="module")
-def lines(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("TEXT_RECOGNIZER_DATA", str(tmp_path_factory.mktemp("data")))
-        ds = SyntheticLinesDataset(num_train=16, num_test=4, max_length=12, seed=3)
-        ds.load_or_generate_data()
-    return ds
 
 
 def test_synthetic_lines_shapes_and_labels(lines):
