@@ -1,7 +1,7 @@
 """Flask API: `GET /` health, `POST /v1/predict` (image) or `GET /v1/predict?image_url=...`, `/metrics`, web page.
 
 Run with `python api/app.py` (port from $PORT, default 8000) or, in production,
-`gunicorn --workers 2 --bind 0.0.0.0:8000 api.app:app`.
+`gunicorn --workers 2 --bind 0.0.0.0:8000 --access-logfile - api.app:app`.
 """
 
 from __future__ import annotations

@@ -23,6 +23,7 @@ from text_recognizer.preprocessing import ImageInput, load_image, to_ink
 
 TRAIN_BATCH = 32
 TRAIN_STEPS = 8
+TRAIN_WIDTHS = (640, 320)  # Full training width, and about the mean width of a length-bucketed batch.
 COLD_START = (
     "import sys; from text_recognizer.line_predictor import LinePredictor; "
     "LinePredictor(backend=sys.argv[2]).predict(sys.argv[1])"
@@ -67,23 +68,26 @@ def cold_start_s(image: Path, backend: str) -> float:
     return time.perf_counter() - start
 
 
-def training_lines_per_s() -> tuple[float, tuple[int, int]]:
-    """Training throughput of the shipped line network at its training input shape, and that shape."""
+def training_lines_per_s(widths: tuple[int, ...] = TRAIN_WIDTHS) -> dict[int, float]:
+    """Training throughput of the shipped line network on batches of lines `width` pixels wide."""
     import keras
 
     from text_recognizer.models.line_model_ctc import LineModelCtc
 
     model = LineModelCtc.load(DEFAULT_ARTIFACT)
-    height, width = model.data_config["input_shape"]
-    rng = np.random.default_rng(0)
-    x = rng.integers(0, 256, (TRAIN_BATCH, height, width)).astype(np.float32)
-    y = rng.integers(0, model.blank, (TRAIN_BATCH, model.data_config["output_shape"][0]))
+    height = model.data_config["input_shape"][0]
     model.network.compile(optimizer=keras.optimizers.Adam(1e-4), loss=model.loss())
-    model.network.train_on_batch(x, y)
-    start = time.perf_counter()
-    for _ in range(TRAIN_STEPS):
+    rng = np.random.default_rng(0)
+    rates = {}
+    for width in widths:
+        x = rng.integers(0, 256, (TRAIN_BATCH, height, width)).astype(np.float32)
+        y = rng.integers(0, model.blank, (TRAIN_BATCH, width // 16))  # A character per 16 columns.
         model.network.train_on_batch(x, y)
-    return TRAIN_BATCH * TRAIN_STEPS / (time.perf_counter() - start), (height, width)
+        start = time.perf_counter()
+        for _ in range(TRAIN_STEPS):
+            model.network.train_on_batch(x, y)
+        rates[width] = TRAIN_BATCH * TRAIN_STEPS / (time.perf_counter() - start)
+    return rates
 
 
 def main() -> None:
@@ -119,8 +123,8 @@ def main() -> None:
         Image.fromarray(np.asarray(load_image(images[0]))).save(sample)
         for backend in ("onnx", "keras"):
             print(f"cold start, process start to first prediction ({backend}): {cold_start_s(sample, backend):.2f} s")
-    lines_per_s, shape = training_lines_per_s()
-    print(f"training: {lines_per_s:.1f} lines/s (batch {TRAIN_BATCH} of {shape[0]}x{shape[1]} lines)")
+    for width, lines_per_s in training_lines_per_s().items():
+        print(f"training: {lines_per_s:.1f} lines/s on batches of {TRAIN_BATCH} lines {width} px wide")
 
 
 if __name__ == "__main__":

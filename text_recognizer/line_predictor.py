@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from text_recognizer.ctc import argmax_decode, greedy_decode
-from text_recognizer.preprocessing import ImageInput, line_input
+from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, line_input
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_ARTIFACT = WEIGHTS_DIR / "LineModelCtc_SyntheticLinesDataset_line_cnn_lstm.json"
@@ -22,7 +22,8 @@ class LinePredictor:
     """Loads a saved CTC line model once and reads line images with it.
 
     Confidence is the geometric mean of the per-step probabilities of the decoded path: 1.0 when the model is
-    sure at every step, lower with every uncertain step (see `text_recognizer.ctc`).
+    sure at every step, lower with every uncertain step (see `text_recognizer.ctc`). An image without ink
+    reads as "" with confidence 1.0.
 
     Args:
         artifact: path of the model's `.json`; its `.weights.h5` (Keras) or `.onnx` (ONNX Runtime) lies beside it.
@@ -69,7 +70,11 @@ class LinePredictor:
             decoded = greedy_decode(outputs, steps, self.blank)
         else:
             decoded = argmax_decode(outputs, self.blank)
-        return [("".join(self.mapping[i] for i in indices), confidence) for indices, confidence in decoded]
+        inked = x.reshape(len(x), -1).max(axis=1) >= INK_THRESHOLD * 255
+        return [
+            ("".join(self.mapping[i] for i in indices), confidence) if has_ink else ("", 1.0)  # Nothing to read.
+            for (indices, confidence), has_ink in zip(decoded, inked, strict=True)
+        ]
 
     def batch_input(self, images: Sequence[ImageInput]) -> tuple[np.ndarray, np.ndarray]:
         """Preprocess images into one zero-padded float batch (batch, height, width) and each line's width."""

@@ -15,6 +15,8 @@ INK_THRESHOLD = 0.25  # Fraction of full ink above which a pixel counts as ink w
 EMNIST_SIZE = 28
 EMNIST_GLYPH = 24  # EMNIST glyphs fill 24 of 28 pixels along their longest side, centred.
 LINE_MARGIN = 0.08  # Margin around a line's ink, as a fraction of the ink height.
+MIN_INK_CONTRAST = 24.0  # Gray levels by which ink must differ from the paper; paper grain stays below.
+MIN_INK_FRACTION = 0.0005  # An image with fewer ink pixels than this (and than 4) has no ink at all.
 
 
 def load_image(image: ImageInput) -> np.ndarray:
@@ -66,13 +68,16 @@ def to_ink(gray: np.ndarray) -> np.ndarray:
     """Map a grayscale image of either polarity to float32 ink in [0, 1] on a 0 background.
 
     The background is a plane fitted to the border pixels (so a lighting gradient is removed); light
-    backgrounds (paper) are inverted.
+    backgrounds (paper) are inverted. An image with (almost) nothing darker than the paper by
+    MIN_INK_CONTRAST gray levels has no ink and maps to zeros.
     """
     image = gray.astype(np.float32)
     background = _border_plane(image)
     if float(np.median(background)) > 127:
         image, background = 255.0 - image, 255.0 - background
     ink = np.clip(image - background, 0, None)
+    if np.count_nonzero(ink >= MIN_INK_CONTRAST) < max(4, MIN_INK_FRACTION * ink.size):
+        return np.zeros_like(ink)  # Blank paper: grain and noise are not ink.
     peak = float(np.percentile(ink, 99.5)) if ink.size > 400 else float(ink.max())
     peak = max(peak, float(ink.max()) * 0.5, 1.0)
     return np.clip(ink / peak, 0.0, 1.0)

@@ -233,9 +233,11 @@ def test_battery_size():
     assert len(BAD_INPUTS) + len(SSRF_URLS) >= 40
 
 
-def test_blank_image_reads_as_empty_text(api_server):
-    status, answer = post_json(api_server, {"image": data_url(png_bytes(Image.new("L", (200, 40), 240)))})
-    assert status == 200 and answer["pred"] == ""
+def test_blank_paper_reads_as_empty_text(api_server):
+    paper = np.random.default_rng(0).normal(235, 4, (40, 200)).clip(0, 255).astype(np.uint8)  # Grain, no ink.
+    for image in (Image.new("L", (200, 40), 240), Image.fromarray(paper)):
+        status, answer = post_json(api_server, {"image": data_url(png_bytes(image))})
+        assert status == 200 and answer == {"pred": "", "conf": 1.0}
 
 
 def test_metrics_count_requests_and_confidence(api_server):

@@ -81,3 +81,13 @@ def test_huge_image_is_refused(tmp_path):
     Image.new("L", (10_000, 5_000)).save(tmp_path / "huge.png")
     with pytest.raises(ValueError, match="exceeds"):
         load_image(tmp_path / "huge.png")
+
+
+def test_paper_grain_is_not_ink_but_faint_strokes_are():
+    from text_recognizer.preprocessing import to_ink
+
+    paper = np.random.default_rng(0).normal(235, 4, (40, 200))
+    assert not to_ink(paper.clip(0, 255).astype(np.uint8)).any()
+    paper[15:25, 50:150:10] -= 40  # Faint pencil strokes, 40 gray levels darker.
+    ink = to_ink(paper.clip(0, 255).astype(np.uint8))
+    assert ink[15:25, 50:150:10].min() > 0.8 and ink[:10].max() < 0.5
