@@ -5,7 +5,10 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-POOLS = ((2, 2), (2, 2), (2, 1), (2, 1))  # Height 32 → 2, width W → W/4 (one output step per 4 columns).
+POOLS = {  # Height 32 → 2; width W → W / step_width (one output step per step_width columns).
+    4: ((2, 2), (2, 2), (2, 1), (2, 1)),
+    2: ((2, 2), (2, 1), (2, 1), (2, 1)),
+}
 
 
 def line_cnn_lstm(
@@ -15,6 +18,7 @@ def line_cnn_lstm(
     lstm_units: int = 128,
     lstm_layers: int = 1,
     dropout_amount: float = 0.2,
+    step_width: int = 4,
 ) -> keras.Model:
     """Build conv blocks (conv-BN-ReLU-pool) → per-column features → stacked BiLSTM → per-step logits.
 
@@ -25,27 +29,31 @@ def line_cnn_lstm(
         lstm_units: units per LSTM direction.
         lstm_layers: number of stacked bidirectional LSTMs.
         dropout_amount: dropout before each LSTM.
+        step_width: input columns per output step, 4 or 2 (finer steps separate narrow letters, at more cost).
 
     Returns:
-        An uncompiled model: (batch, height, width) uint8-range → (batch, width / 4, num_classes) logits.
+        An uncompiled model: (batch, height, width) uint8-range → (batch, width / step_width, classes) logits.
     """
-    if len(conv_filters) != len(POOLS):
-        raise ValueError(f"conv_filters needs {len(POOLS)} values, got {conv_filters}")
+    if step_width not in POOLS:
+        raise ValueError(f"step_width must be one of {sorted(POOLS)}, got {step_width}")
+    pools = POOLS[step_width]
+    if len(conv_filters) != len(pools):
+        raise ValueError(f"conv_filters needs {len(pools)} values, got {conv_filters}")
     height = input_shape[0]
     if height % 16:
         raise ValueError(f"Line height must be a multiple of 16, got {height}")
     inputs = keras.Input(shape=(height, None))
     x = layers.Rescaling(1.0 / 255)(inputs)
     x = layers.Reshape((height, -1, 1))(x)  # (H, W, 1)
-    for filters, pool in zip(conv_filters, POOLS, strict=True):
+    for filters, pool in zip(conv_filters, pools, strict=True):
         x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
         x = layers.BatchNormalization(momentum=0.9)(x)
         x = layers.ReLU()(x)
         x = layers.MaxPooling2D(pool)(x)
-    x = layers.Permute((2, 1, 3))(x)  # (W/4, 2, C)
-    x = layers.Reshape((-1, 2 * conv_filters[-1]))(x)  # (W/4, 2C)
+    x = layers.Permute((2, 1, 3))(x)  # (W/step, 2, C)
+    x = layers.Reshape((-1, 2 * conv_filters[-1]))(x)  # (W/step, 2C)
     for _ in range(lstm_layers):
         x = layers.Dropout(dropout_amount)(x)
-        x = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True))(x)  # (W/4, 2 * units)
-    outputs = layers.Dense(num_classes)(x)  # (W/4, num_classes) logits
+        x = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True))(x)  # (W/step, 2 * units)
+    outputs = layers.Dense(num_classes)(x)  # (W/step, num_classes) logits
     return keras.Model(inputs, outputs, name="line_cnn_lstm")

@@ -67,3 +67,10 @@ def test_too_few_windows_for_the_labels_is_a_clear_error():
 def test_unidirectional_stacked_lstm_ctc():
     network = build_network("line_lstm_ctc", (28, 280), 80, {"bidirectional": False, "lstm_layers": 2})
     assert np.asarray(network(np.zeros((1, 28, 280), dtype=np.float32))).shape == (1, 19, 80)
+
+
+def test_line_network_with_finer_steps():
+    network = build_network("line_cnn_lstm", (32, 640), 80, {"step_width": 2})
+    assert np.asarray(network(np.zeros((1, 32, 200), dtype=np.float32))).shape == (1, 100, 80)
+    with pytest.raises(ValueError, match="step_width must be one of \\[2, 4\\], got 3"):
+        build_network("line_cnn_lstm", (32, 640), 80, {"step_width": 3})
