@@ -28,9 +28,10 @@ class LinePredictor:
     Args:
         artifact: path of the model's `.json`; its `.weights.h5` (Keras) or `.onnx` (ONNX Runtime) lies beside it.
         backend: "onnx" (default; imports neither TensorFlow nor Keras) or "keras".
+        threads: ONNX Runtime threads (0: one per core; 1 suits servers with a worker per core).
     """
 
-    def __init__(self, artifact: str | Path = DEFAULT_ARTIFACT, backend: str = "onnx") -> None:
+    def __init__(self, artifact: str | Path = DEFAULT_ARTIFACT, backend: str = "onnx", threads: int = 0) -> None:
         artifact = Path(artifact)
         config = json.loads(artifact.read_text())
         if config.get("preprocessing") != "line_input":
@@ -41,7 +42,7 @@ class LinePredictor:
         self.ctc = config["decoding"] == "ctc"
         self.blank = len(self.mapping) - 1  # CTC blank and padding symbol.
         if backend == "onnx":
-            self._run = _onnx_runner(artifact.with_suffix(".onnx"))
+            self._run = _onnx_runner(artifact.with_suffix(".onnx"), threads)
         elif backend == "keras":
             self._run = _keras_runner(artifact)
         else:
@@ -91,12 +92,14 @@ class LinePredictor:
         return self._run(self.batch_input(images)[0])
 
 
-def _onnx_runner(path: Path) -> Callable[[np.ndarray], np.ndarray]:
+def _onnx_runner(path: Path, threads: int) -> Callable[[np.ndarray], np.ndarray]:
     import onnxruntime
 
     if not path.exists():
         raise FileNotFoundError(f"{path} is missing; export it with `python -m text_recognizer.export_onnx`")
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     input_name = session.get_inputs()[0].name
     return lambda x: session.run(None, {input_name: x})[0]
 
