@@ -15,6 +15,7 @@ INK_THRESHOLD = 0.25  # Fraction of full ink above which a pixel counts as ink w
 EMNIST_SIZE = 28
 EMNIST_GLYPH = 24  # EMNIST glyphs fill 24 of 28 pixels along their longest side, centred.
 LINE_MARGIN = 0.08  # Margin around a line's ink, as a fraction of the ink height.
+MAX_LINE_ASPECT = 200  # Lines wider than this many heights are squeezed (bounds the work a huge image costs).
 MIN_INK_CONTRAST = 24.0  # Gray levels by which ink must differ from the paper; paper grain stays below.
 MIN_INK_FRACTION = 0.0005  # An image with fewer ink pixels than this (and than 4) has no ink at all.
 
@@ -136,8 +137,8 @@ def fit_line(gray: np.ndarray, height: int, width: int | None = None, width_mult
     Args:
         gray: uint8 grayscale line, either polarity.
         height: output height in pixels.
-        width: pad (or, for overlong lines, squeeze) to this width; None keeps the natural width, rounded up
-            to a multiple of `width_multiple`.
+        width: pad (or, for overlong lines, squeeze) to this width; None keeps the natural width (at most
+            MAX_LINE_ASPECT heights), rounded up to a multiple of `width_multiple`.
 
     Returns:
         uint8 (height, width) array, text left-aligned.
@@ -145,7 +146,7 @@ def fit_line(gray: np.ndarray, height: int, width: int | None = None, width_mult
     ink = crop_to_ink(to_ink(gray))
     margin = max(1, round(ink.shape[0] * LINE_MARGIN))
     ink = np.pad(ink, ((margin, margin), (margin, margin)))
-    new_w = max(1, round(ink.shape[1] * height / ink.shape[0]))
+    new_w = min(max(1, round(ink.shape[1] * height / ink.shape[0])), height * MAX_LINE_ASPECT)
     if width is not None:
         new_w = min(new_w, width)
     out_w = width if width is not None else -(-new_w // width_multiple) * width_multiple

@@ -249,3 +249,10 @@ def test_metrics_count_requests_and_confidence(api_server):
     assert 'api_requests_total{status="200"}' in text and 'api_requests_total{status="400"}' in text
     assert "api_prediction_confidence_count" in text and "api_request_latency_seconds_bucket" in text
     assert np.isfinite(float(text.split("api_image_mean_intensity_sum ")[1].split()[0]))
+
+
+def test_extreme_aspect_ratio_is_answered(api_server):
+    sliver = np.full((2, 16_000), 230, dtype=np.uint8)
+    sliver[:, ::9] = 10
+    status, answer = post_json(api_server, {"image": data_url(png_bytes(Image.fromarray(sliver)))})
+    assert status == 200 and isinstance(answer["pred"], str)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from text_recognizer.preprocessing import character_input, ink_bbox, load_image, to_ink
+from text_recognizer.preprocessing import MAX_LINE_ASPECT, character_input, ink_bbox, line_input, load_image, to_ink
 
 
 def dark_on_light(shape=(60, 40), box=(10, 50, 15, 25)) -> np.ndarray:
@@ -90,3 +90,9 @@ def test_paper_grain_is_not_ink_but_faint_strokes_are():
     ink = to_ink(paper.clip(0, 255).astype(np.uint8))
     strokes = ink[15:25, 50:150:10]
     assert strokes.min() > 0.6 and np.median(strokes) > 0.9 and ink[:10].max() < 0.5
+
+
+def test_extremely_wide_lines_are_squeezed_to_a_bounded_width():
+    sliver = np.full((3, 40_000), 230, dtype=np.uint8)
+    sliver[1, ::7] = 10
+    assert line_input(sliver, 32).shape == (32, 32 * MAX_LINE_ASPECT)
