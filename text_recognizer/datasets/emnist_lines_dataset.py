@@ -11,15 +11,17 @@ from text_recognizer.datasets.emnist_dataset import ALPHANUMERIC, MAPPING, Emnis
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
 from text_recognizer.datasets.synthetic_lines_dataset import encode, print_lines
 
-EMNIST_LINES_VERSION = "emnist-lines-v1"
+EMNIST_LINES_VERSION = "emnist-lines-v2"
 CHAR_SIZE = 28
 LINE_CHARS = set(ALPHANUMERIC + " ")  # EMNIST has no punctuation, so line texts keep letters, digits and spaces.
+WORD_JOINERS = set("-/&+*")  # Punctuation between words becomes a space; other punctuation is dropped.
 
 
 def line_text(generator: SentenceGenerator) -> str:
     """A generated span reduced to the characters EMNIST has, with single spaces."""
     while True:
-        text = " ".join("".join(c for c in generator.generate() if c in LINE_CHARS).split())
+        kept = (c if c in LINE_CHARS else " " if c in WORD_JOINERS else "" for c in generator.generate())
+        text = " ".join("".join(kept).split())
         if text:
             return text
 
