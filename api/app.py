@@ -43,7 +43,7 @@ def create_app(predictor: LinePredictor, monitor: DriftMonitor) -> Flask:
         gray = np.asarray(image.convert("L"))
         try:
             text, confidence = predictor.predict(gray)
-        except ValueError as e:  # The image decoded but is unusable (e.g. no ink to read).
+        except ValueError as e:  # The image decoded but preprocessing cannot use it.
             raise ApiError(str(e), 422) from e
         latency_ms = (time.perf_counter() - start) * 1e3
         LATENCY.observe(latency_ms / 1e3)
@@ -81,7 +81,7 @@ def create_app(predictor: LinePredictor, monitor: DriftMonitor) -> Flask:
     return app
 
 
-# One ONNX Runtime thread per worker: with a worker per core, more threads only contend (twice the throughput).
+# One ONNX Runtime thread per worker: with a worker per core, more threads only contend (1.5x the throughput).
 predictor = LinePredictor(
     backend=os.environ.get("PREDICTOR_BACKEND", "onnx"), threads=int(os.environ.get("ONNX_THREADS", "1"))
 )
