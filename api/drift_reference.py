@@ -12,7 +12,7 @@ from api.monitoring import FEATURES, REFERENCE_PATH
 from text_recognizer.datasets.handwriting import find_fonts
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
 from text_recognizer.datasets.synthetic_characters import split_fonts
-from text_recognizer.datasets.synthetic_lines import distort_line, draw_glyphs, paper_and_ink
+from text_recognizer.datasets.synthetic_lines import render_photo
 from text_recognizer.line_predictor import LinePredictor
 
 REFERENCE_SEED = 11
@@ -23,7 +23,7 @@ def reference_lines(count: int) -> list[np.ndarray]:
     rng = np.random.default_rng(REFERENCE_SEED)
     fonts = split_fonts(find_fonts())["test"]
     generator = SentenceGenerator(max_length=40, seed=REFERENCE_SEED)
-    return [paper_and_ink(distort_line(draw_glyphs(generator.generate(), fonts, rng), rng), rng) for _ in range(count)]
+    return [render_photo(generator.generate(), fonts, rng) for _ in range(count)]
 
 
 def main() -> None:

@@ -76,4 +76,4 @@ def decode_image(data: bytes) -> Image.Image:
     try:
         return open_image(io.BytesIO(data), max_pixels=MAX_PIXELS)
     except ValueError as e:
-        raise ApiError(str(e).replace("the data", "the image")) from e
+        raise ApiError(str(e)) from e

@@ -22,12 +22,12 @@ class CharacterPredictor:
     """
 
     def __init__(self, artifact: str | Path = DEFAULT_ARTIFACT) -> None:
-        from text_recognizer.models import MODELS  # Keras is imported only when a predictor is built.
+        from text_recognizer.models import load_model  # Keras is imported only when a predictor is built.
 
         config = json.loads(Path(artifact).read_text())
         if config.get("preprocessing") != "character_input":
             raise ValueError(f"{artifact} is not a character model (preprocessing {config.get('preprocessing')!r})")
-        self.model = MODELS[config["model"]].load(Path(artifact))
+        self.model = load_model(Path(artifact))
         self.mapping: list[str] = config["mapping"]
 
     def predict(self, image: ImageInput) -> tuple[str, float]:

@@ -11,6 +11,11 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
+def geometric_mean(probabilities: np.ndarray) -> float:
+    """Geometric mean of probabilities (0.0 for none): near 1 only when every one of them is."""
+    return float(np.exp(np.log(probabilities + 1e-12).mean())) if len(probabilities) else 0.0
+
+
 def greedy_decode(logits: np.ndarray, lengths: np.ndarray, blank: int) -> list[tuple[list[int], float]]:
     """Best path per sequence: argmax per step, repeats merged, blanks dropped.
 
@@ -29,8 +34,7 @@ def greedy_decode(logits: np.ndarray, lengths: np.ndarray, blank: int) -> list[t
         p = p[: int(length)]
         best = p.argmax(axis=-1)
         keep = (best != blank) & np.concatenate([[True], best[1:] != best[:-1]])
-        confidence = float(np.exp(np.log(p.max(axis=-1) + 1e-12).mean())) if len(p) else 0.0
-        results.append((best[keep].tolist(), confidence))
+        results.append((best[keep].tolist(), geometric_mean(p.max(axis=-1))))
     return results
 
 
@@ -49,7 +53,7 @@ def argmax_decode(probs: np.ndarray, padding: int) -> list[tuple[list[int], floa
         best = p.argmax(axis=-1)
         end = int(np.argmax(best == padding)) if (best == padding).any() else len(best)
         chosen = p[np.arange(len(best)), best][: end + 1]  # The padding decision counts towards confidence.
-        results.append((best[:end].tolist(), float(np.exp(np.log(chosen + 1e-12).mean()))))
+        results.append((best[:end].tolist(), geometric_mean(chosen)))
     return results
 
 

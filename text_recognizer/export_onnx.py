@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from text_recognizer.line_predictor import DEFAULT_ARTIFACT
@@ -11,9 +10,9 @@ from text_recognizer.line_predictor import DEFAULT_ARTIFACT
 
 def export(artifact: Path) -> Path:
     """Rebuild the model of `artifact` (.json), write its `.onnx` atomically and return that path."""
-    from text_recognizer.models import MODELS
+    from text_recognizer.models import load_model
 
-    model = MODELS[json.loads(artifact.read_text())["model"]].load(artifact)
+    model = load_model(artifact)
     onnx_path = artifact.with_suffix(".onnx")
     model.export_onnx(onnx_path)
     return onnx_path

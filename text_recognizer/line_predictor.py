@@ -105,9 +105,9 @@ def _onnx_runner(path: Path, threads: int) -> Callable[[np.ndarray], np.ndarray]
 
 
 def _keras_runner(artifact: Path) -> Callable[[np.ndarray], np.ndarray]:
-    from text_recognizer.models import MODELS  # Keras is imported only for this backend.
+    from text_recognizer.models import load_model  # Keras is imported only for this backend.
 
-    model = MODELS[json.loads(artifact.read_text())["model"]].load(artifact)
+    model = load_model(artifact)
     return lambda x: np.asarray(model.network.predict_on_batch(x))
 
 

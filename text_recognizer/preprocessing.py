@@ -35,7 +35,7 @@ def load_image(image: ImageInput) -> np.ndarray:
 
 def open_image(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """Open and fully decode an image file or stream, raising ValueError for missing, corrupt or oversized ones."""
-    name = source if isinstance(source, (str, Path)) else "the data"
+    name = source if isinstance(source, (str, Path)) else "data"
     try:
         with Image.open(source) as im:
             if im.width * im.height > max_pixels or min(im.size) < 1:

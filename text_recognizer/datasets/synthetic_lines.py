@@ -70,14 +70,18 @@ def paper_and_ink(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(image)
 
 
+def render_photo(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> np.ndarray:
+    """Render `text` as a photo of handwriting would show it: uint8 grayscale, dark ink on paper, natural size."""
+    return paper_and_ink(distort_line(draw_glyphs(text, fonts, rng), rng), rng)
+
+
 def render_line(text: str, fonts: tuple[Path, ...], rng: np.random.Generator, height: int, width: int) -> np.ndarray:
     """Render `text` as a handwriting line in the network's input format.
 
     Returns:
         uint8 (height, width) white-on-black image, ink cropped and scaled to `height`, left-aligned.
     """
-    ink = distort_line(draw_glyphs(text, fonts, rng), rng)
-    photo = paper_and_ink(ink, rng)
+    photo = render_photo(text, fonts, rng)
     if rng.random() < 0.5:
         photo = 255 - photo  # Both polarities reach the predictor; preprocessing must undo either.
     return fit_line(photo, height, width)

@@ -1,4 +1,7 @@
-"""Models by experiment-JSON name."""
+"""Models by experiment-JSON name, and loading a saved model from its artifact."""
+
+import json
+from pathlib import Path
 
 from text_recognizer.models.base import Model
 from text_recognizer.models.character_model import CharacterModel
@@ -10,3 +13,8 @@ MODELS: dict[str, type[Model]] = {
     "LineModel": LineModel,
     "LineModelCtc": LineModelCtc,
 }
+
+
+def load_model(artifact: Path) -> Model:
+    """Rebuild the saved model whose `.json` is `artifact`, with its weights."""
+    return MODELS[json.loads(Path(artifact).read_text())["model"]].load(Path(artifact))

@@ -70,7 +70,13 @@ class Model:
     def sequence(self, x: np.ndarray, y: np.ndarray, batch_size: int, train: bool = False) -> DatasetSequence:
         """Batches for fit/evaluate; augmentation and shuffling on training batches only."""
         augment = self.augment_batch if train else None
-        return DatasetSequence(x, y, batch_size, shuffle=train, augment_fn=augment, format_fn=self.format_batch)
+        return DatasetSequence(
+            x, y, batch_size, shuffle=train, augment_fn=augment, format_fn=self.format_batch, sort_key=self.sort_key(x)
+        )
+
+    def sort_key(self, x: np.ndarray) -> np.ndarray | None:
+        """Per-row key that batches group by (None: plain shuffled batches)."""
+        return None
 
     def fit(
         self, dataset: Dataset, train_args: dict[str, Any], callbacks: list | None = None

@@ -9,7 +9,6 @@ import numpy as np
 from scipy import ndimage
 
 from text_recognizer.ctc import argmax_decode
-from text_recognizer.datasets.sequence import DatasetSequence
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models.base import Model, validation_mask
 
@@ -48,14 +47,9 @@ class LineModel(Model):
         """Whether the network reads lines of any width (else lines are fitted to the training width)."""
         return self.network.inputs[0].shape[-1] is None
 
-    def sequence(self, x: np.ndarray, y: np.ndarray, batch_size: int, train: bool = False) -> DatasetSequence:
-        """Batches of lines of similar length when the network reads any width, so each batch can be trimmed."""
-        if not self.variable_width:
-            return super().sequence(x, y, batch_size, train)
-        augment = self.augment_batch if train else None
-        return DatasetSequence(
-            x, y, batch_size, shuffle=train, augment_fn=augment, format_fn=self.format_batch, sort_key=ink_widths(x)
-        )
+    def sort_key(self, x: np.ndarray) -> np.ndarray | None:
+        """Batch lines of similar length when the network reads any width, so each batch can be trimmed."""
+        return ink_widths(x) if self.variable_width else None
 
     def augment_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Vary stroke width and ink contrast per line, as real pens and scans do (training batches only)."""

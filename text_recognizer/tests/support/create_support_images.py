@@ -9,7 +9,7 @@ from PIL import Image
 
 from text_recognizer.datasets.handwriting import find_fonts, render_glyph
 from text_recognizer.datasets.synthetic_characters import split_fonts
-from text_recognizer.datasets.synthetic_lines import distort_line, draw_glyphs, paper_and_ink
+from text_recognizer.datasets.synthetic_lines import render_photo
 from text_recognizer.preprocessing import character_input
 
 SUPPORT_DIR = Path(__file__).resolve().parent
@@ -40,8 +40,7 @@ def write_lines(fonts: tuple[Path, ...], rng: np.random.Generator) -> None:
     """Render each line as a photo would show it: dark ink on paper, at the renderer's natural size."""
     (SUPPORT_DIR / "lines").mkdir(exist_ok=True)
     for text in LINES:
-        photo = paper_and_ink(distort_line(draw_glyphs(text, fonts, rng), rng), rng)
-        Image.fromarray(photo).save(SUPPORT_DIR / "lines" / f"{text}.png")
+        Image.fromarray(render_photo(text, fonts, rng)).save(SUPPORT_DIR / "lines" / f"{text}.png")
 
 
 def main() -> None:
