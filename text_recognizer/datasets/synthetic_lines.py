@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -10,29 +11,40 @@ from PIL import Image, ImageDraw, ImageFilter
 from text_recognizer.datasets.handwriting import elastic_warp, load_font
 from text_recognizer.preprocessing import crop_to_ink, fit_line
 
-LINE_RENDER_SIZE = 40  # Font size in pixels; lines are later scaled to the network's height.
+X_HEIGHT = 18  # Pixels from baseline to the top of "x" at which every font is drawn, before any scaling.
 MIX_FONT_PROBABILITY = 0.05  # Chance that a glyph comes from another font, as in EMNIST-built lines.
+
+
+@functools.cache
+def font_size(font_path: Path) -> int:
+    """Font size that gives the font an x-height of `X_HEIGHT` pixels (fonts differ twofold at equal sizes)."""
+    probe = 100
+    top = load_font(font_path, probe).getbbox("x", anchor="ls")[1]
+    return max(8, round(probe * X_HEIGHT / max(1, -top)))
 
 
 def draw_glyphs(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> np.ndarray:
     """Draw the text glyph by glyph on a baseline, jittering each glyph's size, height and spacing.
 
+    Spaces only advance the pen: some fonts draw ruling or marks for them.
+
     Returns:
         float32 ink image (1.0 ink on 0.0), before any line-level distortion.
     """
     main_font = fonts[rng.integers(len(fonts))]
-    size = LINE_RENDER_SIZE
+    size = font_size(main_font)
     canvas = Image.new("L", (int(size * (len(text) + 2) * 1.1), size * 3), 0)
     draw = ImageDraw.Draw(canvas)
     x, baseline = float(size) * 0.5, size * 2.0
     spacing = rng.uniform(-0.06, 0.12) * size
     wobble = np.cumsum(rng.normal(0, 0.6, len(text)))  # The baseline drifts like a hand across the page.
-    stroke = int(rng.integers(0, 3))
+    stroke = int(rng.integers(0, 2))  # Wider outlines would close the loops of bold fonts at this size.
     for i, char in enumerate(text):
         font_path = fonts[rng.integers(len(fonts))] if rng.random() < MIX_FONT_PROBABILITY else main_font
-        font = load_font(font_path, int(size * rng.uniform(0.88, 1.12)))
+        font = load_font(font_path, int(font_size(font_path) * rng.uniform(0.88, 1.12)))
         y = baseline + wobble[i] + rng.normal(0, 0.8)
-        draw.text((x, y), char, font=font, fill=255, anchor="ls", stroke_width=stroke, stroke_fill=255)
+        if char != " ":
+            draw.text((x, y), char, font=font, fill=255, anchor="ls", stroke_width=stroke, stroke_fill=255)
         x += font.getlength(char) + spacing + rng.normal(0, 0.04) * size
     return crop_to_ink(np.asarray(canvas, dtype=np.float32) / 255.0, margin=size // 2, threshold=0.05)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import keras
 import numpy as np
 from keras import ops
 
@@ -17,14 +18,20 @@ class LineModelCtc(LineModel):
     decoding = "ctc"
 
     def loss(self) -> Any:
-        """CTC loss over padded labels; label lengths count the non-blank entries."""
+        """CTC loss over blank-padded labels (label lengths count the non-blank entries).
+
+        On TensorFlow the labels go in sparse, which runs TensorFlow's native CTC kernel (blank = last class):
+        the same values as `keras.ops.ctc_loss`, which pads labels densely and is several times slower on CPU.
+        A line too narrow for its label (fewer steps than CTC needs) adds zero loss instead of failing the batch.
+        """
         blank = self.blank
+        if keras.backend.backend() == "tensorflow":
+            return _sparse_ctc_loss(blank)
 
         def ctc_loss(y_true: Any, y_pred: Any) -> Any:
             y_true = ops.cast(y_true, "int32")
             label_length = ops.sum(ops.cast(ops.not_equal(y_true, blank), "int32"), axis=-1)
-            steps = ops.shape(y_pred)[1]
-            logit_length = ops.ones_like(label_length) * steps
+            logit_length = ops.ones_like(label_length) * ops.shape(y_pred)[1]
             return ops.ctc_loss(y_true, y_pred, label_length, logit_length, mask_index=blank)
 
         return ctc_loss
@@ -71,3 +78,20 @@ class LineModelCtc(LineModel):
             confidences = np.exp(ops.convert_to_numpy(log_probs)[:, 0]).tolist()
         texts = ["".join(self.mapping[i] for i in row if i >= 0) for row in ops.convert_to_numpy(labels)[0]]
         return list(zip(texts, confidences, strict=True))
+
+
+def _sparse_ctc_loss(blank: int) -> Any:
+    import tensorflow as tf
+
+    def ctc_loss(y_true: Any, y_pred: Any) -> Any:
+        if blank != y_pred.shape[-1] - 1:
+            raise ValueError(f"TensorFlow's CTC kernel needs the blank last, got {blank} of {y_pred.shape[-1]} classes")
+        y_true = tf.cast(y_true, tf.int32)
+        where = tf.where(tf.not_equal(y_true, blank))
+        labels = tf.SparseTensor(where, tf.gather_nd(y_true, where), tf.shape(y_true, out_type=tf.int64))
+        logit_length = tf.fill([tf.shape(y_pred)[0]], tf.shape(y_pred)[1])
+        return tf.compat.v1.nn.ctc_loss(
+            labels, y_pred, logit_length, time_major=False, ignore_longer_outputs_than_inputs=True
+        )
+
+    return ctc_loss

@@ -34,6 +34,39 @@ def test_beam_search_finds_the_likelier_text_greedy_misses(lines):
     assert text == "a" and probability == pytest.approx(0.64, abs=0.01)
 
 
+def test_ctc_loss_is_the_negative_log_likelihood_of_the_label(lines):
+    model = LineModelCtc("line_cnn_lstm", {}, lines.config())
+    probs = np.full((1, 2, len(MAPPING)), 1e-9)
+    probs[0, :, MAPPING.index("a")], probs[0, :, model.blank] = 0.4, 0.6
+    labels = np.full((1, 5), model.blank)
+    labels[0, 0] = MAPPING.index("a")
+    loss = keras.ops.convert_to_numpy(model.loss()(labels, np.log(probs).astype(np.float32)))
+    assert loss == pytest.approx([-np.log(0.64)], abs=1e-4)  # Paths "a_", "_a", "aa".
+
+
+def test_ctc_loss_matches_keras_ctc_loss(lines):
+    model = LineModelCtc("line_cnn_lstm", {}, lines.config())
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 3, (3, 30, len(MAPPING))).astype(np.float32)
+    labels = np.full((3, 12), model.blank)
+    for row, text in enumerate(["hello", "a  b", "Ooo 1953!"]):
+        labels[row, : len(text)] = [MAPPING.index(c) for c in text]
+    lengths = (labels != model.blank).sum(axis=1)
+    expected = keras.ops.ctc_loss(labels, logits, lengths, np.full(3, 30), mask_index=model.blank)
+    actual = model.loss()(labels, logits)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(actual), keras.ops.convert_to_numpy(expected), rtol=1e-4)
+
+
+def test_ctc_loss_of_a_line_too_narrow_for_its_label_is_zero(lines):
+    model = LineModelCtc("line_cnn_lstm", {}, lines.config())
+    logits = np.zeros((2, 3, len(MAPPING)), dtype=np.float32)
+    labels = np.full((2, 5), model.blank)
+    labels[0, :4] = [MAPPING.index(c) for c in "abcd"]  # Needs 4 steps; the line gives 3.
+    labels[1, :1] = MAPPING.index("a")
+    loss = keras.ops.convert_to_numpy(model.loss()(labels, logits))
+    assert loss[0] == 0 and loss[1] > 0
+
+
 def test_build_line_places_glyphs_with_overlap():
     glyphs = [np.full((28, 28), v, dtype=np.uint8) for v in (10, 20, 30)]
     image = build_line(glyphs, overlap=0.25, width=100)  # Each glyph starts 21 px after the previous one.
