@@ -22,7 +22,8 @@ class LineModelCtc(LineModel):
 
         On TensorFlow the labels go in sparse, which runs TensorFlow's native CTC kernel (blank = last class):
         the same values as `keras.ops.ctc_loss`, which pads labels densely and is several times slower on CPU.
-        A line too narrow for its label (fewer steps than CTC needs) adds zero loss instead of failing the batch.
+        A line too narrow for its label (fewer steps than CTC needs), or with an empty label, adds zero loss and
+        zero gradient instead of an infinite loss or a failed batch.
         """
         blank = self.blank
         if keras.backend.backend() == "tensorflow":
@@ -87,11 +88,18 @@ def _sparse_ctc_loss(blank: int) -> Any:
         if blank != y_pred.shape[-1] - 1:
             raise ValueError(f"TensorFlow's CTC kernel needs the blank last, got {blank} of {y_pred.shape[-1]} classes")
         y_true = tf.cast(y_true, tf.int32)
+        steps = tf.shape(y_pred)[1]
+        inked = tf.not_equal(y_true, blank)
+        repeats = tf.logical_and(inked[:, 1:], tf.equal(y_true[:, 1:], y_true[:, :-1]))
+        needed = tf.reduce_sum(tf.cast(inked, tf.int32), 1) + tf.reduce_sum(tf.cast(repeats, tf.int32), 1)
+        fits = (needed > 0) & (needed <= steps)
+        # Other rows get a one-character stand-in label (the kernel rejects empty ones) and zero weight.
+        stand_in = tf.concat([tf.zeros_like(y_true[:, :1]), tf.fill(tf.shape(y_true[:, 1:]), blank)], axis=1)
+        y_true = tf.where(fits[:, None], y_true, stand_in)
         where = tf.where(tf.not_equal(y_true, blank))
         labels = tf.SparseTensor(where, tf.gather_nd(y_true, where), tf.shape(y_true, out_type=tf.int64))
-        logit_length = tf.fill([tf.shape(y_pred)[0]], tf.shape(y_pred)[1])
-        return tf.compat.v1.nn.ctc_loss(
-            labels, y_pred, logit_length, time_major=False, ignore_longer_outputs_than_inputs=True
-        )
+        logit_length = tf.fill([tf.shape(y_pred)[0]], steps)
+        loss = tf.nn.ctc_loss(labels, y_pred, None, logit_length, logits_time_major=False, blank_index=blank)
+        return loss * tf.cast(fits, loss.dtype)
 
     return ctc_loss

@@ -1,6 +1,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from text_recognizer.ctc import argmax_decode, greedy_decode
 from text_recognizer.datasets.emnist_dataset import MAPPING, EmnistDataset
@@ -59,12 +60,16 @@ def test_ctc_loss_matches_keras_ctc_loss(lines):
 
 def test_ctc_loss_of_a_line_too_narrow_for_its_label_is_zero(lines):
     model = LineModelCtc("line_cnn_lstm", {}, lines.config())
-    logits = np.zeros((2, 3, len(MAPPING)), dtype=np.float32)
-    labels = np.full((2, 5), model.blank)
+    labels = np.full((3, 5), model.blank)
     labels[0, :4] = [MAPPING.index(c) for c in "abcd"]  # Needs 4 steps; the line gives 3.
-    labels[1, :1] = MAPPING.index("a")
-    loss = keras.ops.convert_to_numpy(model.loss()(labels, logits))
-    assert loss[0] == 0 and loss[1] > 0
+    labels[1, :2] = [MAPPING.index(c) for c in "oo"]  # Needs 3 steps (a blank between the repeats): fits.
+    labels[2, :3] = [MAPPING.index(c) for c in "aab"]  # Needs 4 steps.
+    logits = keras.Variable(np.zeros((3, 3, len(MAPPING)), dtype=np.float32))
+    with tf.GradientTape() as tape:
+        loss = model.loss()(labels, logits)
+    gradient = keras.ops.convert_to_numpy(tape.gradient(loss, logits.value))
+    assert keras.ops.convert_to_numpy(loss).tolist()[::2] == [0, 0] and loss[1] > 0
+    assert np.isfinite(gradient).all() and not gradient[::2].any()
 
 
 def test_build_line_places_glyphs_with_overlap():
