@@ -7,42 +7,12 @@ import argparse
 import numpy as np
 
 from text_recognizer.datasets.dataset import Dataset, data_dirname
-from text_recognizer.datasets.emnist_dataset import ALPHANUMERIC, MAPPING, EmnistDataset
+from text_recognizer.datasets.emnist_dataset import MAPPING, EmnistDataset
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
+from text_recognizer.datasets.synthetic_lines import CHAR_SIZE, build_line
 from text_recognizer.datasets.synthetic_lines_dataset import encode, print_lines
 
 EMNIST_LINES_VERSION = "emnist-lines-v2"
-CHAR_SIZE = 28
-LINE_CHARS = set(ALPHANUMERIC + " ")  # EMNIST has no punctuation, so line texts keep letters, digits and spaces.
-WORD_JOINERS = set("-/&+*")  # Punctuation between words becomes a space; other punctuation is dropped.
-
-
-def line_text(generator: SentenceGenerator) -> str:
-    """A generated span reduced to the characters EMNIST has, with single spaces."""
-    while True:
-        kept = (c if c in LINE_CHARS else " " if c in WORD_JOINERS else "" for c in generator.generate())
-        text = " ".join("".join(kept).split())
-        if text:
-            return text
-
-
-def build_line(glyphs: list[np.ndarray], overlap: float, width: int) -> np.ndarray:
-    """Place 28×28 glyphs left to right, each `overlap` of a glyph width over the previous one.
-
-    Args:
-        glyphs: white-on-black uint8 glyphs, one per character (an empty one for a space).
-        overlap: fraction of a glyph width shared by neighbours.
-        width: width of the output image.
-
-    Returns:
-        uint8 (28, width) image; overlapping ink keeps the brighter pixel.
-    """
-    step = CHAR_SIZE - int(overlap * CHAR_SIZE)
-    image = np.zeros((CHAR_SIZE, width), dtype=np.uint8)
-    for k, glyph in enumerate(glyphs):
-        x = k * step
-        np.maximum(image[:, x : x + CHAR_SIZE], glyph, out=image[:, x : x + CHAR_SIZE])
-    return image
 
 
 class EmnistLinesDataset(Dataset):
@@ -100,7 +70,7 @@ class EmnistLinesDataset(Dataset):
         generator = SentenceGenerator(self.max_length, seed=self.seed * 10 + split_id)
         by_char = {MAPPING[c]: np.flatnonzero(labels == c) for c in np.unique(labels)}
         space = np.zeros((CHAR_SIZE, CHAR_SIZE), dtype=np.uint8)
-        texts = [line_text(generator) for _ in range(count)]
+        texts = [generator.generate_alphanumeric() for _ in range(count)]
         images = []
         for text in texts:
             glyphs = [space if c == " " else chars[rng.choice(by_char[c])] for c in text]

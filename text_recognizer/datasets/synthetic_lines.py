@@ -8,11 +8,13 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from text_recognizer.datasets.handwriting import elastic_warp, load_font
-from text_recognizer.preprocessing import crop_to_ink, fit_line
+from text_recognizer.datasets.handwriting import elastic_warp, load_font, render_glyph
+from text_recognizer.preprocessing import crop_to_ink, emnist_square, fit_line
 
 X_HEIGHT = 18  # Pixels from baseline to the top of "x" at which every font is drawn, before any scaling.
 MIX_FONT_PROBABILITY = 0.05  # Chance that a glyph comes from another font, as in EMNIST-built lines.
+WIDE_SPACING_PROBABILITY = 0.15  # Lines written with letters spaced apart, as in print-style hands.
+CHAR_SIZE = 28  # Side of an EMNIST character box.
 
 
 @functools.cache
@@ -36,7 +38,8 @@ def draw_glyphs(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) ->
     canvas = Image.new("L", (int(size * (len(text) + 2) * 1.1), size * 3), 0)
     draw = ImageDraw.Draw(canvas)
     x, baseline = float(size) * 0.5, size * 2.0
-    spacing = rng.uniform(-0.06, 0.12) * size
+    spacing = rng.uniform(0.15, 0.6) if rng.random() < WIDE_SPACING_PROBABILITY else rng.uniform(-0.06, 0.12)
+    spacing *= size
     wobble = np.cumsum(rng.normal(0, 0.6, len(text)))  # The baseline drifts like a hand across the page.
     stroke = int(rng.integers(0, 2))  # Wider outlines would close the loops of bold fonts at this size.
     for i, char in enumerate(text):
@@ -47,6 +50,39 @@ def draw_glyphs(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) ->
             draw.text((x, y), char, font=font, fill=255, anchor="ls", stroke_width=stroke, stroke_fill=255)
         x += font.getlength(char) + spacing + rng.normal(0, 0.04) * size
     return crop_to_ink(np.asarray(canvas, dtype=np.float32) / 255.0, margin=size // 2, threshold=0.05)
+
+
+def boxed_glyphs(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> np.ndarray:
+    """Draw each character in its own 28×28 box, scaled to fill it, the boxes overlapping (EMNIST Lines style).
+
+    As in EMNIST, every character comes from a different hand (font). Meant for letters, digits and spaces:
+    punctuation scaled to fill a box would not look like punctuation.
+
+    Returns:
+        float32 ink image (1.0 ink on 0.0).
+    """
+    space = np.zeros((CHAR_SIZE, CHAR_SIZE), dtype=np.uint8)
+    glyphs = [space if c == " " else emnist_square(render_glyph(c, fonts[rng.integers(len(fonts))], rng)) for c in text]
+    return build_line(glyphs, rng.uniform(0, 0.33), CHAR_SIZE * len(text)).astype(np.float32) / 255.0
+
+
+def build_line(glyphs: list[np.ndarray], overlap: float, width: int) -> np.ndarray:
+    """Place 28×28 glyphs left to right, each `overlap` of a glyph width over the previous one.
+
+    Args:
+        glyphs: white-on-black uint8 glyphs, one per character (an empty one for a space).
+        overlap: fraction of a glyph width shared by neighbours.
+        width: width of the output image.
+
+    Returns:
+        uint8 (28, width) image; overlapping ink keeps the brighter pixel.
+    """
+    step = CHAR_SIZE - int(overlap * CHAR_SIZE)
+    image = np.zeros((CHAR_SIZE, width), dtype=np.uint8)
+    for k, glyph in enumerate(glyphs):
+        x = k * step
+        np.maximum(image[:, x : x + CHAR_SIZE], glyph, out=image[:, x : x + CHAR_SIZE])
+    return image
 
 
 def distort_line(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -82,18 +118,24 @@ def paper_and_ink(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.asarray(image)
 
 
-def render_photo(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> np.ndarray:
-    """Render `text` as a photo of handwriting would show it: uint8 grayscale, dark ink on paper, natural size."""
-    return paper_and_ink(distort_line(draw_glyphs(text, fonts, rng), rng), rng)
+def render_photo(text: str, fonts: tuple[Path, ...], rng: np.random.Generator, boxed: bool = False) -> np.ndarray:
+    """Render `text` as a photo of handwriting would show it: uint8 grayscale, dark ink on paper, natural size.
+
+    `boxed` draws it EMNIST Lines style (see `boxed_glyphs`) instead of as a written line.
+    """
+    ink = boxed_glyphs(text, fonts, rng) if boxed else distort_line(draw_glyphs(text, fonts, rng), rng)
+    return paper_and_ink(ink, rng)
 
 
-def render_line(text: str, fonts: tuple[Path, ...], rng: np.random.Generator, height: int, width: int) -> np.ndarray:
-    """Render `text` as a handwriting line in the network's input format.
+def render_line(
+    text: str, fonts: tuple[Path, ...], rng: np.random.Generator, height: int, width: int, boxed: bool = False
+) -> np.ndarray:
+    """Render `text` as a handwriting line in the network's input format (`boxed`: see `render_photo`).
 
     Returns:
         uint8 (height, width) white-on-black image, ink cropped and scaled to `height`, left-aligned.
     """
-    photo = render_photo(text, fonts, rng)
+    photo = render_photo(text, fonts, rng, boxed)
     if rng.random() < 0.5:
         photo = 255 - photo  # Both polarities reach the predictor; preprocessing must undo either.
     return fit_line(photo, height, width)

@@ -15,10 +15,11 @@ from text_recognizer.datasets.sentence_generator import SentenceGenerator
 from text_recognizer.datasets.synthetic_characters import split_fonts
 from text_recognizer.datasets.synthetic_lines import render_line
 
-SYNTHETIC_LINES_VERSION = "synth-lines-v2"
+SYNTHETIC_LINES_VERSION = "synth-lines-v3"
 LINE_HEIGHT = 32
 LINE_WIDTH = 640
 BLANK = MAPPING.index("_")  # Pads labels and is the CTC blank.
+BOXED_EVERY = 7  # Every seventh line is drawn EMNIST Lines style: letters, digits and spaces in boxes.
 
 
 def encode(text: str, length: int) -> np.ndarray:
@@ -43,9 +44,9 @@ def print_lines(dataset: Dataset, count: int = 5) -> None:
         print(repr(decode(y)))
 
 
-def _render_task(task: tuple[str, tuple[Path, ...], tuple[int, ...]]) -> np.ndarray:
-    text, fonts, seed = task
-    return render_line(text, fonts, np.random.default_rng(seed), LINE_HEIGHT, LINE_WIDTH)
+def _render_task(task: tuple[str, tuple[Path, ...], tuple[int, ...], bool]) -> np.ndarray:
+    text, fonts, seed, boxed = task
+    return render_line(text, fonts, np.random.default_rng(seed), LINE_HEIGHT, LINE_WIDTH, boxed)
 
 
 class SyntheticLinesDataset(Dataset):
@@ -81,8 +82,12 @@ class SyntheticLinesDataset(Dataset):
         font_sets = split_fonts(fonts)
         for split_id, (split, count) in enumerate((("train", self.num_train), ("test", self.num_test))):
             generator = SentenceGenerator(self.max_length, seed=self.seed * 10 + split_id)
-            texts = [generator.generate() for _ in range(count)]
-            tasks = [(t, font_sets[split], (self.seed, split_id, i)) for i, t in enumerate(texts)]
+            boxed = [i % BOXED_EVERY == BOXED_EVERY - 1 for i in range(count)]
+            texts = [generator.generate_alphanumeric() if b else generator.generate() for b in boxed]
+            tasks = [
+                (t, font_sets[split], (self.seed, split_id, i), b)
+                for i, (t, b) in enumerate(zip(texts, boxed, strict=True))
+            ]
             arrays[f"x_{split}"] = render_parallel(_render_task, tasks)
             arrays[f"y_{split}"] = np.stack([encode(t, self.max_length) for t in texts])
         return arrays

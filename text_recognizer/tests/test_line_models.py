@@ -5,7 +5,9 @@ import tensorflow as tf
 
 from text_recognizer.ctc import argmax_decode, greedy_decode
 from text_recognizer.datasets.emnist_dataset import MAPPING, EmnistDataset
-from text_recognizer.datasets.emnist_lines_dataset import LINE_CHARS, EmnistLinesDataset, build_line
+from text_recognizer.datasets.emnist_lines_dataset import EmnistLinesDataset
+from text_recognizer.datasets.sentence_generator import ALPHANUMERIC_CHARS
+from text_recognizer.datasets.synthetic_lines import build_line
 from text_recognizer.datasets.synthetic_lines_dataset import decode
 from text_recognizer.models import LineModel, LineModelCtc
 
@@ -89,7 +91,7 @@ def test_emnist_lines_are_built_from_the_characters_of_their_text():
     assert x.shape == (20, 28, 280) and y.shape == (20, 10)
     for image, label in zip(x, y, strict=True):
         text = decode(label)
-        assert text and set(text) <= LINE_CHARS and text == " ".join(text.split())
+        assert text and set(text) <= ALPHANUMERIC_CHARS and text == " ".join(text.split())
         marks = [image[0, 28 * k] for k in range(len(text))]
         assert marks == [0 if c == " " else MAPPING.index(c) + 1 for c in text]
 
