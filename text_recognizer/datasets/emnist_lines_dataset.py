@@ -8,9 +8,9 @@ import numpy as np
 
 from text_recognizer.datasets.dataset import Dataset, data_dirname
 from text_recognizer.datasets.emnist_dataset import MAPPING, EmnistDataset
-from text_recognizer.datasets.sentence_generator import SentenceGenerator
+from text_recognizer.datasets.sentence_generator import CORPORA, SentenceGenerator, check_corpus
 from text_recognizer.datasets.synthetic_lines import CHAR_SIZE, build_line
-from text_recognizer.datasets.synthetic_lines_dataset import encode, print_lines
+from text_recognizer.datasets.synthetic_lines_dataset import corpus_suffix, encode, print_lines
 
 EMNIST_LINES_VERSION = "emnist-lines-v2"
 
@@ -26,6 +26,7 @@ class EmnistLinesDataset(Dataset):
         num_test: test lines (built from EMNIST's test characters).
         seed: seed of texts, glyph choice and overlaps.
         emnist_source: "auto", "real" or "synthetic" characters (see EmnistDataset).
+        corpus: text source, "wordfreq" or "brown" (see SentenceGenerator).
     """
 
     def __init__(
@@ -37,11 +38,14 @@ class EmnistLinesDataset(Dataset):
         num_test: int = 1_000,
         seed: int = 0,
         emnist_source: str = "auto",
+        corpus: str = "wordfreq",
     ) -> None:
         if not 0 <= min_overlap <= max_overlap < 1:
             raise ValueError(f"Need 0 <= min_overlap <= max_overlap < 1, got {min_overlap}, {max_overlap}")
         if min(num_train, num_test, max_length) <= 0:
             raise ValueError("num_train, num_test and max_length must be positive")
+        check_corpus(corpus)
+        self.corpus = corpus
         self.max_length, self.min_overlap, self.max_overlap = max_length, min_overlap, max_overlap
         self.num_train, self.num_test, self.seed = num_train, num_test, seed
         self.emnist = EmnistDataset(source=emnist_source)
@@ -54,7 +58,7 @@ class EmnistLinesDataset(Dataset):
         self.emnist.load_or_generate_data()
         self.data_version = (
             f"{EMNIST_LINES_VERSION}-{self.emnist.data_version}-{self.max_length}-{self.min_overlap}-"
-            f"{self.max_overlap}-{self.num_train}-{self.num_test}-s{self.seed}"
+            f"{self.max_overlap}-{self.num_train}-{self.num_test}-s{self.seed}{corpus_suffix(self.corpus)}"
         )
         cache = data_dirname() / "processed" / "emnist_lines" / f"{self.data_version}.h5"
         self.load_cache(cache, self._generate)
@@ -67,7 +71,7 @@ class EmnistLinesDataset(Dataset):
 
     def _split(self, split_id: int, count: int, chars: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, ...]:
         rng = np.random.default_rng((self.seed, split_id))
-        generator = SentenceGenerator(self.max_length, seed=self.seed * 10 + split_id)
+        generator = SentenceGenerator(self.max_length, seed=self.seed * 10 + split_id, corpus=self.corpus)
         by_char = {MAPPING[c]: np.flatnonzero(labels == c) for c in np.unique(labels)}
         space = np.zeros((CHAR_SIZE, CHAR_SIZE), dtype=np.uint8)
         texts = [generator.generate_alphanumeric() for _ in range(count)]
@@ -83,7 +87,9 @@ def main() -> None:
     """Print shapes and a few labels."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--emnist_source", default="auto", choices=("auto", "real", "synthetic"))
-    print_lines(EmnistLinesDataset(emnist_source=parser.parse_args().emnist_source))
+    parser.add_argument("--corpus", choices=CORPORA, default=CORPORA[0])
+    args = parser.parse_args()
+    print_lines(EmnistLinesDataset(emnist_source=args.emnist_source, corpus=args.corpus))
 
 
 if __name__ == "__main__":

@@ -1,14 +1,23 @@
-"""Offline English-like text: words drawn by their real English frequency, with numbers and punctuation."""
+"""English text spans: words drawn by their real English frequency (offline), or the Brown corpus's running text."""
 
 from __future__ import annotations
 
 import functools
+import io
+import itertools
 import re
 import string
+from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import wordfreq
 
+from text_recognizer.datasets.dataset import data_dirname
+from text_recognizer.datasets.emnist_dataset import MAPPING
+
+CORPORA = ("wordfreq", "brown")
+NLTK_INDEX_URL = "https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/index.xml"  # NLTK's data index.
 VOCABULARY_SIZE = 30_000  # Most frequent English words (about 94 % of running text).
 WORD_PATTERN = re.compile(r"[a-z]+(?:'[a-z]+)?")  # Plain words and contractions; no digits or symbols.
 PUNCT_AFTER = [",", ".", ";", ":", "?", "!", "'s", ")", '"']
@@ -18,17 +27,23 @@ ALPHANUMERIC_CHARS = set(string.ascii_letters + string.digits + " ")  # What EMN
 
 
 class SentenceGenerator:
-    """Generates English-like text spans of at most `max_length` characters, cut at word boundaries.
+    """Generates English text spans of at most `max_length` characters, cut at word boundaries.
 
     Args:
         max_length: longest span in characters (None: no limit).
         seed: seed of the random source.
+        corpus: "wordfreq" (offline: words drawn by frequency, with numbers, codes and punctuation) or "brown"
+            (spans of the Brown corpus's running text, downloaded with NLTK on first use).
     """
 
-    def __init__(self, max_length: int | None = 34, seed: int = 0) -> None:
+    def __init__(self, max_length: int | None = 34, seed: int = 0, corpus: str = "wordfreq") -> None:
+        check_corpus(corpus)
         self.max_length = max_length
         self.rng = np.random.default_rng(seed)
         self.words, self.word_p = vocabulary()
+        self.running_text = (
+            brown_words(data_dirname() / "raw" / "nltk_data", NLTK_INDEX_URL) if corpus == "brown" else None
+        )
 
     def word(self) -> str:
         """One token: a word (sometimes capitalized), a number or a code, with occasional punctuation.
@@ -79,19 +94,32 @@ class SentenceGenerator:
         """A span of words whose length is uniform-ish in [1, max_length], never cutting a word."""
         limit = max_length or self.max_length or 80
         target = int(self.rng.integers(1, limit + 1))
-        words: list[str] = []
+        next_word = self._running_words() if self.running_text else self.word
+        chosen: list[str] = []
         while True:
-            word = self.word()
-            candidate = " ".join([*words, word])
+            word = next_word()
+            candidate = " ".join([*chosen, word])
             if len(candidate) > limit:
                 break
-            words.append(word)
+            chosen.append(word)
             if len(candidate) >= target:
                 break
-        text = " ".join(words) or self.word()[:limit]
-        if words and self.rng.random() < 0.3:
+        text = " ".join(chosen) or word[:limit]
+        if chosen and not self.running_text and self.rng.random() < 0.3:
             text = text[0].upper() + text[1:]
         return text
+
+    def _running_words(self) -> Callable[[], str]:
+        """Successive words of the running text from a random start (wrapping around)."""
+        text = self.running_text or ()
+        position = itertools.count(int(self.rng.integers(len(text))))
+        return lambda: text[next(position) % len(text)]
+
+
+def check_corpus(corpus: str) -> None:
+    """Raise ValueError naming the choices unless `corpus` is one of CORPORA."""
+    if corpus not in CORPORA:
+        raise ValueError(f"Unknown corpus {corpus!r}; choose one of {', '.join(CORPORA)}")
 
 
 @functools.cache
@@ -100,3 +128,34 @@ def vocabulary() -> tuple[np.ndarray, np.ndarray]:
     words = [w for w in wordfreq.top_n_list("en", VOCABULARY_SIZE) if WORD_PATTERN.fullmatch(w)]
     frequencies = np.array([wordfreq.word_frequency(w, "en") for w in words])
     return np.array(words), frequencies / frequencies.sum()
+
+
+@functools.cache
+def brown_words(root: Path, index_url: str) -> tuple[str, ...]:
+    """The Brown corpus as running words with their punctuation, characters outside the mapping removed.
+
+    Downloads the corpus into `root` with NLTK's downloader (which checks the index's checksum) when missing.
+    """
+    import nltk
+    from nltk.corpus.reader import CategorizedTaggedCorpusReader
+    from nltk.downloader import Downloader
+    from nltk.tokenize.treebank import TreebankWordDetokenizer
+
+    corpus = root / "corpora" / "brown"
+    if str(root) not in nltk.data.path:
+        nltk.data.path.append(str(root))  # NLTK reads corpora only from its data path.
+    if not corpus.is_dir():
+        try:
+            Downloader(server_index_url=index_url).download(
+                "brown", download_dir=str(root), quiet=True, raise_on_error=True, print_error_to=io.StringIO()
+            )
+        except (OSError, ValueError) as e:
+            raise RuntimeError(f"Cannot download the Brown corpus from {index_url} into {root}: {e}") from e
+    reader = CategorizedTaggedCorpusReader(str(corpus), r"c[a-z]\d\d", cat_file="cats.txt", encoding="ascii")
+    detokenizer = TreebankWordDetokenizer()
+    allowed = set(MAPPING) - {"_"}
+    text = " ".join(detokenizer.detokenize(sentence) for sentence in reader.sents())
+    words = tuple(w for w in ("".join(c for c in word if c in allowed) for word in text.split()) if w)
+    if not words:
+        raise RuntimeError(f"The Brown corpus in {corpus} has no text")
+    return words

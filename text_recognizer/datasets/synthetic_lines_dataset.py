@@ -11,7 +11,7 @@ import numpy as np
 from text_recognizer.datasets.dataset import Dataset, data_dirname
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.handwriting import find_fonts, fonts_fingerprint, render_parallel
-from text_recognizer.datasets.sentence_generator import SentenceGenerator
+from text_recognizer.datasets.sentence_generator import CORPORA, SentenceGenerator, check_corpus
 from text_recognizer.datasets.synthetic_characters import split_fonts
 from text_recognizer.datasets.synthetic_lines import render_line
 
@@ -33,6 +33,11 @@ def encode(text: str, length: int) -> np.ndarray:
 def decode(indices: np.ndarray) -> str:
     """Map class indices back to text, dropping blanks and padding."""
     return "".join(MAPPING[i] for i in indices if 0 <= i < BLANK)
+
+
+def corpus_suffix(corpus: str) -> str:
+    """Data-version suffix naming a text source other than the default."""
+    return "" if corpus == CORPORA[0] else f"-{corpus}"
 
 
 def print_lines(dataset: Dataset, count: int = 5) -> None:
@@ -57,12 +62,22 @@ class SyntheticLinesDataset(Dataset):
         num_test: test lines.
         max_length: longest text in characters.
         seed: seed of text and rendering.
+        corpus: text source, "wordfreq" or "brown" (see SentenceGenerator).
     """
 
-    def __init__(self, num_train: int = 20_000, num_test: int = 1_000, max_length: int = 40, seed: int = 0) -> None:
+    def __init__(
+        self,
+        num_train: int = 20_000,
+        num_test: int = 1_000,
+        max_length: int = 40,
+        seed: int = 0,
+        corpus: str = "wordfreq",
+    ) -> None:
         if min(num_train, num_test, max_length) <= 0:
             raise ValueError("num_train, num_test and max_length must be positive")
+        check_corpus(corpus)
         self.num_train, self.num_test, self.max_length, self.seed = num_train, num_test, max_length, seed
+        self.corpus = corpus
         self.mapping = MAPPING
         self.input_shape = (LINE_HEIGHT, LINE_WIDTH)
         self.output_shape = (max_length, len(MAPPING))
@@ -72,7 +87,7 @@ class SyntheticLinesDataset(Dataset):
         fonts = find_fonts()
         self.data_version = (
             f"{SYNTHETIC_LINES_VERSION}-{fonts_fingerprint(fonts)}-"
-            f"{self.num_train}-{self.num_test}-{self.max_length}-s{self.seed}"
+            f"{self.num_train}-{self.num_test}-{self.max_length}-s{self.seed}{corpus_suffix(self.corpus)}"
         )
         cache = data_dirname() / "processed" / "synthetic_lines" / f"{self.data_version}.h5"
         self.load_cache(cache, lambda: self._generate(fonts))
@@ -81,7 +96,7 @@ class SyntheticLinesDataset(Dataset):
         arrays = {}
         font_sets = split_fonts(fonts)
         for split_id, (split, count) in enumerate((("train", self.num_train), ("test", self.num_test))):
-            generator = SentenceGenerator(self.max_length, seed=self.seed * 10 + split_id)
+            generator = SentenceGenerator(self.max_length, seed=self.seed * 10 + split_id, corpus=self.corpus)
             boxed = [i % BOXED_EVERY == BOXED_EVERY - 1 for i in range(count)]
             texts = [generator.generate_alphanumeric() if b else generator.generate() for b in boxed]
             tasks = [
@@ -97,7 +112,9 @@ def main() -> None:
     """Print shapes and a few labels."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--num_train", type=int, default=20_000)
-    print_lines(SyntheticLinesDataset(num_train=parser.parse_args().num_train))
+    parser.add_argument("--corpus", choices=CORPORA, default=CORPORA[0])
+    args = parser.parse_args()
+    print_lines(SyntheticLinesDataset(num_train=args.num_train, corpus=args.corpus))
 
 
 if __name__ == "__main__":
