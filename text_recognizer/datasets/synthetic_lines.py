@@ -9,12 +9,12 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from text_recognizer.datasets.handwriting import elastic_warp, load_font, render_glyph
-from text_recognizer.preprocessing import crop_to_ink, emnist_square, fit_line
+from text_recognizer.preprocessing import EMNIST_SIZE, crop_to_ink, emnist_square, fit_line
 
 X_HEIGHT = 18  # Pixels from baseline to the top of "x" at which every font is drawn, before any scaling.
 MIX_FONT_PROBABILITY = 0.05  # Chance that a glyph comes from another font, as in EMNIST-built lines.
 WIDE_SPACING_PROBABILITY = 0.15  # Lines written with letters spaced apart, as in print-style hands.
-CHAR_SIZE = 28  # Side of an EMNIST character box.
+CHAR_SIZE = EMNIST_SIZE  # Side of an EMNIST character box.
 
 
 @functools.cache

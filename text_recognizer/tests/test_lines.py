@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 from text_recognizer.ctc import greedy_decode, required_steps
+from text_recognizer.datasets.handwriting import find_fonts
+from text_recognizer.datasets.synthetic_lines import CHAR_SIZE, boxed_glyphs
 from text_recognizer.datasets.synthetic_lines_dataset import BLANK, decode, encode
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models import LineModelCtc
@@ -44,6 +46,14 @@ def test_synthetic_lines_shapes_and_labels(lines):
     assert all(0 < len(decode(y)) <= 12 for y in lines.y_train)
     assert lines.x_train[:, :, -40:].max() == 0  # Short texts are left-aligned with empty padding.
     assert lines.x_train.reshape(16, -1).max(axis=1).min() > 100  # Every line has ink.
+
+
+def test_boxed_lines_give_each_character_its_own_box():
+    fonts = find_fonts()[:3]
+    ink = boxed_glyphs("a 1", fonts, np.random.default_rng(0))
+    assert ink.shape == (CHAR_SIZE, 3 * CHAR_SIZE)
+    assert ink[:, :CHAR_SIZE].max() > 0.5 and ink[:, CHAR_SIZE:].max() > 0.5
+    assert not boxed_glyphs("   ", fonts, np.random.default_rng(0)).any()  # Spaces are empty boxes.
 
 
 def test_line_model_overfits_one_batch(lines):
