@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import keras
 import numpy as np
+import tensorflow as tf
 from keras import ops
 
 from text_recognizer.ctc import greedy_decode, required_steps
@@ -18,22 +18,30 @@ class LineModelCtc(LineModel):
     decoding = "ctc"
 
     def loss(self) -> Any:
-        """CTC loss over blank-padded labels (label lengths count the non-blank entries).
+        """CTC loss over blank-padded labels, through TensorFlow's native CTC kernel.
 
-        On TensorFlow the labels go in sparse, which runs TensorFlow's native CTC kernel (blank = last class):
-        the same values as `keras.ops.ctc_loss`, which pads labels densely and is several times slower on CPU.
-        A line too narrow for its label (fewer steps than CTC needs), or with an empty label, adds zero loss and
-        zero gradient instead of an infinite loss or a failed batch.
+        The labels go in sparse (label lengths count the non-blank entries): the same values as
+        `keras.ops.ctc_loss`, which pads labels densely and is several times slower on CPU. A line too narrow for
+        its label (fewer steps than CTC needs), or with an empty label, adds zero loss and zero gradient instead
+        of an infinite loss or a failed batch.
         """
         blank = self.blank
-        if keras.backend.backend() == "tensorflow":
-            return _sparse_ctc_loss(blank)
 
         def ctc_loss(y_true: Any, y_pred: Any) -> Any:
-            y_true = ops.cast(y_true, "int32")
-            label_length = ops.sum(ops.cast(ops.not_equal(y_true, blank), "int32"), axis=-1)
-            logit_length = ops.ones_like(label_length) * ops.shape(y_pred)[1]
-            return ops.ctc_loss(y_true, y_pred, label_length, logit_length, mask_index=blank)
+            y_true = tf.cast(y_true, tf.int32)
+            steps = tf.shape(y_pred)[1]
+            inked = tf.not_equal(y_true, blank)
+            repeats = tf.logical_and(inked[:, 1:], tf.equal(y_true[:, 1:], y_true[:, :-1]))
+            needed = tf.reduce_sum(tf.cast(inked, tf.int32), 1) + tf.reduce_sum(tf.cast(repeats, tf.int32), 1)
+            fits = (needed > 0) & (needed <= steps)
+            # Other rows get a one-character stand-in label (the kernel rejects empty ones) and zero weight.
+            stand_in = tf.concat([tf.zeros_like(y_true[:, :1]), tf.fill(tf.shape(y_true[:, 1:]), blank)], axis=1)
+            y_true = tf.where(fits[:, None], y_true, stand_in)
+            where = tf.where(tf.not_equal(y_true, blank))
+            labels = tf.SparseTensor(where, tf.gather_nd(y_true, where), tf.shape(y_true, out_type=tf.int64))
+            logit_length = tf.fill([tf.shape(y_pred)[0]], steps)
+            loss = tf.nn.ctc_loss(labels, y_pred, None, logit_length, logits_time_major=False, blank_index=blank)
+            return loss * tf.cast(fits, loss.dtype)
 
         return ctc_loss
 
@@ -79,27 +87,3 @@ class LineModelCtc(LineModel):
             confidences = np.exp(ops.convert_to_numpy(log_probs)[:, 0]).tolist()
         texts = ["".join(self.mapping[i] for i in row if i >= 0) for row in ops.convert_to_numpy(labels)[0]]
         return list(zip(texts, confidences, strict=True))
-
-
-def _sparse_ctc_loss(blank: int) -> Any:
-    import tensorflow as tf
-
-    def ctc_loss(y_true: Any, y_pred: Any) -> Any:
-        if blank != y_pred.shape[-1] - 1:
-            raise ValueError(f"TensorFlow's CTC kernel needs the blank last, got {blank} of {y_pred.shape[-1]} classes")
-        y_true = tf.cast(y_true, tf.int32)
-        steps = tf.shape(y_pred)[1]
-        inked = tf.not_equal(y_true, blank)
-        repeats = tf.logical_and(inked[:, 1:], tf.equal(y_true[:, 1:], y_true[:, :-1]))
-        needed = tf.reduce_sum(tf.cast(inked, tf.int32), 1) + tf.reduce_sum(tf.cast(repeats, tf.int32), 1)
-        fits = (needed > 0) & (needed <= steps)
-        # Other rows get a one-character stand-in label (the kernel rejects empty ones) and zero weight.
-        stand_in = tf.concat([tf.zeros_like(y_true[:, :1]), tf.fill(tf.shape(y_true[:, 1:]), blank)], axis=1)
-        y_true = tf.where(fits[:, None], y_true, stand_in)
-        where = tf.where(tf.not_equal(y_true, blank))
-        labels = tf.SparseTensor(where, tf.gather_nd(y_true, where), tf.shape(y_true, out_type=tf.int64))
-        logit_length = tf.fill([tf.shape(y_pred)[0]], steps)
-        loss = tf.nn.ctc_loss(labels, y_pred, None, logit_length, logits_time_major=False, blank_index=blank)
-        return loss * tf.cast(fits, loss.dtype)
-
-    return ctc_loss
