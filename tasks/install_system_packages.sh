@@ -3,8 +3,8 @@
 # data is rendered from, and Chromium for the web page's browser test. Without the fonts the generator falls
 # back to the fonts bundled with matplotlib; without Chromium the browser test is skipped.
 set -euo pipefail
-PACKAGES=(fonts-breip fonts-comic-neue fonts-dancingscript fonts-dkg-handwriting fonts-ecolier-court
-  fonts-femkeklaver fonts-kaushanscript fonts-klee fonts-kristi fonts-rufscript fonts-sjfonts
+PACKAGES=(fonts-breip fonts-comic-neue fonts-dancingscript fonts-dkg-handwriting fonts-femkeklaver fonts-havana
+  fonts-kaushanscript fonts-klee fonts-kristi fonts-leckerli-one fonts-rufscript fonts-sjfonts
   fonts-tlwg-purisa-ttf fonts-yusei-magic chromium)
 if dpkg -s "${PACKAGES[@]}" >/dev/null 2>&1; then
   exit 0

@@ -17,16 +17,19 @@ from scipy import ndimage
 from text_recognizer.preprocessing import crop_to_ink, emnist_square
 
 # Handwriting fonts installed by tasks/install_system_packages.sh from Debian packages (file-name patterns).
+# Not Ecolier (fonts-ecolier-court): its x-height is a fifth of its ascender-to-descender span, so on a line
+# scaled to 32 px its lowercase letters are 6 px high and illegible.
 HANDWRITING_FONT_PATTERNS = (
     "ComicNeue-*.otf",  # fonts-comic-neue
     "DancingScript-*.otf",  # fonts-dancingscript
     "KaushanScript-*.otf",  # fonts-kaushanscript
     "Breip*.ttf",  # fonts-breip
-    "Ecolier-court.ttf",  # fonts-ecolier-court
     "femkeklaver.ttf",  # fonts-femkeklaver
+    "Havana-*.otf",  # fonts-havana
     "dkg*.ttf",  # fonts-dkg-handwriting
     "KleeOne-*.ttf",  # fonts-klee
     "Kristi.ttf",  # fonts-kristi
+    "LeckerliOne-*.ttf",  # fonts-leckerli-one
     "Rufscript*.ttf",  # fonts-rufscript
     "Delphine.ttf",  # fonts-sjfonts
     "SteveHand.ttf",  # fonts-sjfonts

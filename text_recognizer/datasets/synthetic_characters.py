@@ -11,13 +11,14 @@ from text_recognizer.datasets.handwriting import render_glyph, render_parallel
 from text_recognizer.preprocessing import emnist_square
 
 SYNTHETIC_VERSION = "synth-chars-v2"
-TEST_FONT_EVERY = 6  # Every sixth font is held out for the test split, like unseen writers.
+# Fonts held out for the test split, like unseen writers: one of each style (print, brush, round, cursive).
+TEST_FONTS = ("ComicNeue-LightItalic", "KaushanScript-Regular", "Purisa-Oblique", "dkgBI")
 TEST_SHARE = 6  # The test split has a sixth as many samples per class as the train split.
 
 
 def split_fonts(fonts: tuple[Path, ...]) -> dict[str, tuple[Path, ...]]:
-    """Split fonts into disjoint train and test sets (all fonts serve both when there are too few)."""
-    test = fonts[TEST_FONT_EVERY - 1 :: TEST_FONT_EVERY]
+    """Split fonts into disjoint train and test sets (all fonts serve both when the held-out fonts are missing)."""
+    test = tuple(f for f in fonts if f.stem in TEST_FONTS)
     train = tuple(f for f in fonts if f not in test)
     return {"train": train, "test": test} if test and train else {"train": fonts, "test": fonts}
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+from scipy import signal
 
 from text_recognizer.datasets.handwriting import elastic_warp, load_font, render_glyph
 from text_recognizer.preprocessing import EMNIST_SIZE, crop_to_ink, emnist_square, fit_line
@@ -15,6 +16,8 @@ X_HEIGHT = 18  # Pixels from baseline to the top of "x" at which every font is d
 MIX_FONT_PROBABILITY = 0.05  # Chance that a glyph comes from another font, as in EMNIST-built lines.
 WIDE_SPACING_PROBABILITY = 0.15  # Lines written with letters spaced apart, as in print-style hands.
 CHAR_SIZE = EMNIST_SIZE  # Side of an EMNIST character box.
+BASELINE_MEMORY = 0.8  # How much of a glyph's baseline offset the next glyph keeps.
+MAX_SLOPE_RISE = X_HEIGHT / 2  # Most pixels a sloped line rises over its length: a steeper one shrinks its text.
 
 
 @functools.cache
@@ -40,7 +43,8 @@ def draw_glyphs(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) ->
     x, baseline = float(size) * 0.5, size * 2.0
     spacing = rng.uniform(0.15, 0.6) if rng.random() < WIDE_SPACING_PROBABILITY else rng.uniform(-0.06, 0.12)
     spacing *= size
-    wobble = np.cumsum(rng.normal(0, 0.6, len(text)))  # The baseline drifts like a hand across the page.
+    # The baseline wanders like a hand across ruled paper: correlated from glyph to glyph, but it never drifts off.
+    wobble = signal.lfilter([1.0], [1.0, -BASELINE_MEMORY], rng.normal(0, 0.8, len(text)))
     stroke = int(rng.integers(0, 2))  # Wider outlines would close the loops of bold fonts at this size.
     for i, char in enumerate(text):
         font_path = fonts[rng.integers(len(fonts))] if rng.random() < MIX_FONT_PROBABILITY else main_font
@@ -97,7 +101,9 @@ def distort_line(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         (1 / stretch, shear, -shear * h / 2, 0, 1, 0),
         resample=Image.Resampling.BILINEAR,
     )
-    image = image.rotate(rng.normal(0, 1.0), resample=Image.Resampling.BILINEAR, expand=True)
+    max_angle = np.degrees(np.arctan(MAX_SLOPE_RISE / image.width))
+    angle = np.clip(rng.normal(0, 1.0), -max_angle, max_angle)
+    image = image.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
     return elastic_warp(np.asarray(image, dtype=np.float32) / 255.0, rng, alpha=rng.uniform(10, 40), sigma=6.0)
 
 

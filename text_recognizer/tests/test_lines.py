@@ -1,10 +1,13 @@
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
 
 from text_recognizer.ctc import greedy_decode, required_steps
 from text_recognizer.datasets.handwriting import find_fonts
-from text_recognizer.datasets.synthetic_lines import CHAR_SIZE, boxed_glyphs
+from text_recognizer.datasets.synthetic_characters import split_fonts
+from text_recognizer.datasets.synthetic_lines import CHAR_SIZE, MAX_SLOPE_RISE, boxed_glyphs, distort_line
 from text_recognizer.datasets.synthetic_lines_dataset import BLANK, decode, encode
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models import LineModelCtc
@@ -54,6 +57,22 @@ def test_boxed_lines_give_each_character_its_own_box():
     assert ink.shape == (CHAR_SIZE, 3 * CHAR_SIZE)
     assert ink[:, :CHAR_SIZE].max() > 0.5 and ink[:, CHAR_SIZE:].max() > 0.5
     assert not boxed_glyphs("   ", fonts, np.random.default_rng(0)).any()  # Spaces are empty boxes.
+
+
+def test_held_out_fonts_are_named_and_disjoint():
+    fonts = tuple(Path(f"/fonts/{name}.ttf") for name in ("Alpha", "dkgBI", "Beta", "KaushanScript-Regular"))
+    sets = split_fonts(fonts)
+    assert [f.stem for f in sets["train"]] == ["Alpha", "Beta"]
+    assert [f.stem for f in sets["test"]] == ["dkgBI", "KaushanScript-Regular"]
+    assert split_fonts(fonts[:1]) == {"train": fonts[:1], "test": fonts[:1]}  # No held-out font installed.
+
+
+def test_long_lines_slope_too_little_to_shrink_their_text():
+    ink = np.zeros((60, 1500), dtype=np.float32)
+    ink[20:40, 10:-10] = 1.0  # A 20-px-high band of text across a long line.
+    for seed in range(20):
+        rows = np.flatnonzero(distort_line(ink, np.random.default_rng(seed)).max(axis=1) > 0.5)
+        assert rows[-1] - rows[0] + 1 <= 20 + MAX_SLOPE_RISE + 2  # The rise, plus a pixel of resampling each side.
 
 
 def test_line_model_overfits_one_batch(lines):
