@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from scipy import signal
 
 from text_recognizer.datasets.handwriting import elastic_warp, load_font, render_glyph
-from text_recognizer.preprocessing import EMNIST_SIZE, crop_to_ink, emnist_square, fit_line
+from text_recognizer.preprocessing import EMNIST_SIZE, crop_to_ink, emnist_square, fit_line, ink_bbox
 
 X_HEIGHT = 18  # Pixels from baseline to the top of "x" at which every font is drawn, before any scaling.
 MIX_FONT_PROBABILITY = 0.05  # Chance that a glyph comes from another font, as in EMNIST-built lines.
@@ -18,6 +18,9 @@ WIDE_SPACING_PROBABILITY = 0.15  # Lines written with letters spaced apart, as i
 CHAR_SIZE = EMNIST_SIZE  # Side of an EMNIST character box.
 BASELINE_MEMORY = 0.8  # How much of a glyph's baseline offset the next glyph keeps.
 MAX_SLOPE_RISE = X_HEIGHT / 2  # Most pixels a sloped line rises over its length: a steeper one shrinks its text.
+# Least mean character width, in line heights. Real lines (IAM, EMNIST Lines) average about 0.55; narrower
+# ones give a letter too few of the network's 4-px CTC steps to be read.
+MIN_CHAR_WIDTH = 0.3
 
 
 @functools.cache
@@ -129,8 +132,22 @@ def render_photo(text: str, fonts: tuple[Path, ...], rng: np.random.Generator, b
 
     `boxed` draws it EMNIST Lines style (see `boxed_glyphs`) instead of as a written line.
     """
-    ink = boxed_glyphs(text, fonts, rng) if boxed else distort_line(draw_glyphs(text, fonts, rng), rng)
-    return paper_and_ink(ink, rng)
+    if boxed:
+        return paper_and_ink(boxed_glyphs(text, fonts, rng), rng)
+    return paper_and_ink(widen(distort_line(draw_glyphs(text, fonts, rng), rng), len(text)), rng)
+
+
+def widen(ink: np.ndarray, chars: int) -> np.ndarray:
+    """Stretch a line whose `chars` characters average under `MIN_CHAR_WIDTH` of its ink height in width."""
+    box = ink_bbox(ink, threshold=0.05)
+    if box is None:
+        return ink
+    top, bottom, left, right = box
+    factor = MIN_CHAR_WIDTH * (bottom - top) * chars / (right - left)
+    if factor <= 1:
+        return ink
+    width = round(ink.shape[1] * factor)
+    return np.asarray(Image.fromarray(ink).resize((width, ink.shape[0]), Image.Resampling.BILINEAR))
 
 
 def render_line(

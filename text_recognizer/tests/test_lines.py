@@ -7,7 +7,14 @@ import pytest
 from text_recognizer.ctc import greedy_decode, required_steps
 from text_recognizer.datasets.handwriting import find_fonts
 from text_recognizer.datasets.synthetic_characters import split_fonts
-from text_recognizer.datasets.synthetic_lines import CHAR_SIZE, MAX_SLOPE_RISE, boxed_glyphs, distort_line
+from text_recognizer.datasets.synthetic_lines import (
+    CHAR_SIZE,
+    MAX_SLOPE_RISE,
+    MIN_CHAR_WIDTH,
+    boxed_glyphs,
+    distort_line,
+    widen,
+)
 from text_recognizer.datasets.synthetic_lines_dataset import BLANK, decode, encode
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models import LineModelCtc
@@ -73,6 +80,15 @@ def test_long_lines_slope_too_little_to_shrink_their_text():
     for seed in range(20):
         rows = np.flatnonzero(distort_line(ink, np.random.default_rng(seed)).max(axis=1) > 0.5)
         assert rows[-1] - rows[0] + 1 <= 20 + MAX_SLOPE_RISE + 2  # The rise, plus a pixel of resampling each side.
+
+
+def test_condensed_lines_are_widened_to_readable_characters():
+    ink = np.zeros((30, 120), dtype=np.float32)
+    ink[5:25, 10:110] = 1.0  # 20 px high, 100 px wide.
+    assert widen(ink, 10) is ink  # 10 px per character is wide enough.
+    widened = widen(ink, 40)  # 2.5 px per character is not.
+    columns = np.flatnonzero(widened.max(axis=0) > 0.5)
+    assert widened.shape[0] == 30 and columns[-1] - columns[0] + 1 >= MIN_CHAR_WIDTH * 20 * 40 - 2
 
 
 def test_line_model_overfits_one_batch(lines):
