@@ -13,7 +13,8 @@ from text_recognizer.datasets.synthetic_lines_dataset import SyntheticLinesDatas
 from text_recognizer.line_predictor import BACKENDS, LinePredictor
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 
-CER_CEILING = 0.15  # The shipped model scores about 0.08 on these held-out fonts.
+CER_CEILING = 0.12  # The shipped model scores about 0.056 on these held-out fonts.
+CONFIDENCE_RANKING_FLOOR = 0.7  # Share of (right, wrong) reading pairs in which the right one is surer (0.77).
 EVAL_LINES = 300
 EVAL_SEED = 7  # Differs from the training seed, so every text and rendering is new; fonts are held out.
 
@@ -43,7 +44,8 @@ def test_line_predictor_cer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     assert cer < CER_CEILING
     right = [confidence for (text, confidence), truth in zip(results, texts, strict=True) if text == truth]
     wrong = [confidence for (text, confidence), truth in zip(results, texts, strict=True) if text != truth]
-    assert np.mean(right) > np.mean(wrong) + 0.05  # Confidence tells right answers from wrong ones.
+    # Confidence tells right answers from wrong ones: most right readings are surer than most wrong ones.
+    assert np.mean(np.subtract.outer(right, wrong) > 0) > CONFIDENCE_RANKING_FLOOR
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, line_input
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_ARTIFACT = WEIGHTS_DIR / "LineModelCtc_SyntheticLinesDataset_line_cnn_lstm.json"
 BACKENDS = ("onnx", "keras")
-PAD_MULTIPLE = 64  # Batches are padded to a multiple of this width, so few distinct shapes reach the network.
+PAD_MULTIPLE = 64  # Lines are padded to a multiple of this width, so few distinct shapes reach the network.
 
 
 class LinePredictor:
@@ -61,13 +61,28 @@ class LinePredictor:
         return self.predict_batch([image])[0]
 
     def predict_batch(self, images: Sequence[ImageInput]) -> list[tuple[str, float]]:
-        """Read several lines in one network call; returns (text, confidence) per image, in order."""
-        if not images:
-            return []
-        x, lengths = self.batch_input(images)
+        """Read several lines; returns (text, confidence) per image, in order.
+
+        Lines padded to the same width share one network call, so a line reads the same alone or in any batch
+        (the backward LSTM would otherwise see each batch's padding).
+        """
+        lines = self.preprocess(images)
+        groups: dict[int, list[int]] = {}
+        for index, line in enumerate(lines):
+            groups.setdefault(self.padded_width(line.shape[1]), []).append(index)
+        results: list[tuple[str, float]] = [("", 1.0)] * len(lines)
+        for width, indices in groups.items():
+            group = [lines[i] for i in indices]
+            for index, result in zip(indices, self._read(group, width), strict=True):
+                results[index] = result
+        return results
+
+    def _read(self, lines: list[np.ndarray], width: int) -> list[tuple[str, float]]:
+        x = self.stack(lines, width)
         outputs = self._run(x)  # (batch, steps, classes): logits for CTC, probabilities per position otherwise.
         if self.ctc:
-            steps = np.ceil(outputs.shape[1] * lengths / x.shape[2]).astype(int)  # Steps that cover each line.
+            lengths = np.array([line.shape[1] for line in lines])
+            steps = np.ceil(outputs.shape[1] * lengths / width).astype(int)  # Steps that cover each line.
             decoded = greedy_decode(outputs, steps, self.blank)
         else:
             decoded = argmax_decode(outputs, self.blank)
@@ -77,19 +92,25 @@ class LinePredictor:
             for (indices, confidence), has_ink in zip(decoded, inked, strict=True)
         ]
 
-    def batch_input(self, images: Sequence[ImageInput]) -> tuple[np.ndarray, np.ndarray]:
-        """Preprocess images into one zero-padded float batch (batch, height, width) and each line's width."""
-        lines = [line_input(image, self.height, None if self.variable_width else self.width) for image in images]
-        widths = np.array([line.shape[1] for line in lines])
-        width = -(-widths.max() // PAD_MULTIPLE) * PAD_MULTIPLE if self.variable_width else self.width
+    def preprocess(self, images: Sequence[ImageInput]) -> list[np.ndarray]:
+        """Each image as the network's input line: uint8 (height, width), width a multiple of 8 or fixed."""
+        return [line_input(image, self.height, None if self.variable_width else self.width) for image in images]
+
+    def padded_width(self, width: int) -> int:
+        """Width a line of `width` is padded to: the next multiple of `PAD_MULTIPLE`, or the fixed input width."""
+        return -(-width // PAD_MULTIPLE) * PAD_MULTIPLE if self.variable_width else self.width
+
+    def stack(self, lines: list[np.ndarray], width: int) -> np.ndarray:
+        """Zero-pad lines to `width` and stack them into a float batch (batch, height, width)."""
         x = np.zeros((len(lines), self.height, width), dtype=np.float32)
         for row, line in zip(x, lines, strict=True):
             row[:, : line.shape[1]] = line
-        return x, widths
+        return x
 
     def outputs(self, images: Sequence[ImageInput]) -> np.ndarray:
-        """Raw network outputs of a batch (batch, steps, classes), for comparing backends."""
-        return self._run(self.batch_input(images)[0])
+        """Raw network outputs of one batch of all images (batch, steps, classes), for comparing backends."""
+        lines = self.preprocess(images)
+        return self._run(self.stack(lines, max(self.padded_width(line.shape[1]) for line in lines)))
 
 
 def _onnx_runner(path: Path, threads: int) -> Callable[[np.ndarray], np.ndarray]:
