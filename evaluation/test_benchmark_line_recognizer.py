@@ -1,0 +1,30 @@
+"""The line benchmark runs end to end on a folder of line images and prints every figure it promises."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SUPPORT_LINES = ROOT / "text_recognizer" / "tests" / "support" / "lines"
+
+
+@pytest.mark.slow
+def test_benchmark_prints_table_cold_starts_and_training_speed() -> None:
+    """One row per engine, the same texts from both backends, both cold starts and both training widths."""
+    command = [sys.executable, "-m", "evaluation.benchmark_line_recognizer", "--dir", str(SUPPORT_LINES)]
+    result = subprocess.run([*command, "--synthetic", "0"], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = result.stdout
+    print(out)
+    assert out.startswith(f"5 lines ({SUPPORT_LINES} + 0 synthetic)")
+    rows = {line.split()[0]: line.split()[2:] for line in out.splitlines() if line.startswith(("onnx", "keras"))}
+    assert rows["onnx"][:2] == rows["keras"][:2]  # Both backends read the same texts.
+    assert float(rows["onnx"][0]) < 0.2 and float(rows["onnx"][2]) > 0
+    assert re.search(r"^tesseract --psm 7 +(not installed|\d\.\d{4} +\d\.\d{3} +\d+\.\d\d)$", out, re.MULTILINE)
+    for backend in ("onnx", "keras"):
+        cold_start = rf"^cold start, process start to first prediction \({backend}\): \d+\.\d\d s$"
+        assert re.search(cold_start, out, re.MULTILINE)
+    for width in (640, 320):
+        assert re.search(rf"^training: \d+\.\d lines/s on batches of 32 lines {width} px wide$", out, re.MULTILINE)
