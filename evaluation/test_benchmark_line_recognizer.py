@@ -19,9 +19,13 @@ def test_benchmark_prints_table_cold_starts_and_training_speed() -> None:
     out = result.stdout
     print(out)
     assert out.startswith(f"5 lines ({SUPPORT_LINES} + 0 synthetic)")
-    rows = {line.split()[0]: line.split()[2:] for line in out.splitlines() if line.startswith(("onnx", "keras"))}
-    assert rows["onnx"][:2] == rows["keras"][:2]  # Both backends read the same texts.
-    assert float(rows["onnx"][0]) < 0.2 and float(rows["onnx"][2]) > 0
+    scores = {}  # CER and exact-match rate of each backend.
+    for backend in ("onnx", "keras"):
+        row = re.search(rf"^{backend} \(ours\) +(\d\.\d{{4}}) +(\d\.\d{{3}}) +\d+\.\d\d$", out, re.MULTILINE)
+        assert row, f"no {backend} row"
+        scores[backend] = row.groups()
+    assert scores["onnx"] == scores["keras"]  # Both backends read the same texts.
+    assert float(scores["onnx"][0]) < 0.2
     assert re.search(r"^tesseract --psm 7 +(not installed|\d\.\d{4} +\d\.\d{3} +\d+\.\d\d)$", out, re.MULTILINE)
     for backend in ("onnx", "keras"):
         cold_start = rf"^cold start, process start to first prediction \({backend}\): \d+\.\d\d s$"
