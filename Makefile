@@ -11,6 +11,7 @@ $(STAMP): Pipfile.lock pyproject.toml
 
 setup: $(STAMP)
 	tasks/install_system_packages.sh
+	-$(VENV)/bin/python -m text_recognizer.datasets.handwriting_fonts
 
 train: setup
 	tasks/train_line_predictor.sh

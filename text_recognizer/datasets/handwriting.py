@@ -16,7 +16,8 @@ from scipy import ndimage
 
 from text_recognizer.preprocessing import crop_to_ink, emnist_square
 
-# Handwriting fonts installed by tasks/install_system_packages.sh from Debian packages (file-name patterns).
+# Handwriting fonts installed by tasks/install_system_packages.sh from Debian packages (file-name patterns), used
+# with those that handwriting_fonts.py installs in DOWNLOADED_FONT_DIR.
 # Not Ecolier (fonts-ecolier-court): its x-height is a fifth of its ascender-to-descender span, so on a line
 # scaled to 32 px its lowercase letters are 6 px high and illegible.
 HANDWRITING_FONT_PATTERNS = (
@@ -37,6 +38,7 @@ HANDWRITING_FONT_PATTERNS = (
     "YuseiMagic-*.ttf",  # fonts-yusei-magic
 )
 FONT_DIRS = (Path("/usr/share/fonts"), Path("/usr/local/share/fonts"), Path.home() / ".local/share/fonts")
+DOWNLOADED_FONT_DIR = FONT_DIRS[-1] / "text_recognizer"  # Where handwriting_fonts.py installs its fonts.
 # Fallback when no handwriting font is installed: the fonts bundled with matplotlib.
 FALLBACK_FONT_PATTERNS = ("DejaVuSans*.ttf", "DejaVuSerif*.ttf")
 RENDER_SIZE = 64  # Font size in pixels at which glyphs are drawn before any downscaling.
@@ -54,6 +56,7 @@ def find_fonts(required: str = REQUIRED_CHARS) -> tuple[Path, ...]:
     Falls back to matplotlib's bundled fonts when no handwriting font is installed.
     """
     fonts = _matching_fonts(FONT_DIRS, HANDWRITING_FONT_PATTERNS, required)
+    fonts = _matching_fonts((DOWNLOADED_FONT_DIR,), ("*.woff",), required, fonts)
     if not fonts:
         import matplotlib
 
@@ -67,10 +70,13 @@ def find_fonts(required: str = REQUIRED_CHARS) -> tuple[Path, ...]:
     return fonts
 
 
-def _matching_fonts(dirs: tuple[Path, ...], patterns: tuple[str, ...], required: str) -> tuple[Path, ...]:
+def _matching_fonts(
+    dirs: tuple[Path, ...], patterns: tuple[str, ...], required: str, found: tuple[Path, ...] = ()
+) -> tuple[Path, ...]:
+    """Usable fonts matching `patterns` under `dirs`, added to those `found`, sorted by file name."""
     paths = {p.resolve() for d in dirs if d.is_dir() for pattern in patterns for p in d.rglob(pattern)}
-    usable = (p for p in paths if covers(p, required) and has_lowercase(p))
-    return tuple(sorted(usable, key=lambda p: p.name))
+    usable = {p for p in paths if covers(p, required) and has_lowercase(p)}
+    return tuple(sorted(usable.union(found), key=lambda p: p.name))
 
 
 def covers(font_path: Path, chars: str) -> bool:
