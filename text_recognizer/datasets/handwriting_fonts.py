@@ -1,7 +1,8 @@
 """Download the handwriting fonts declared in `data/raw/handwriting_fonts/metadata.toml` into the user font folder.
 
 Run `python -m text_recognizer.datasets.handwriting_fonts` (`make setup` does). Each package tarball is verified by
-sha256 before its font file is installed, atomically, as `<name>.woff`; installed fonts are not fetched again.
+sha256 before its font file is installed, atomically, as `<name>.woff`; installed fonts are not fetched again, and
+fonts no longer declared are removed.
 """
 
 from __future__ import annotations
@@ -35,14 +36,22 @@ def font_sources() -> dict[str, tuple[str, str, str]]:
 
 
 def install_fonts(destination: Path = DOWNLOADED_FONT_DIR) -> list[Path]:
-    """Install every declared font missing from `destination`; return the paths of all declared fonts."""
+    """Install every declared font missing from `destination` and remove those no longer declared.
+
+    Returns:
+        The paths of all declared fonts.
+    """
+    sources = font_sources()
     installed = []
-    for name, (url, member, sha256) in font_sources().items():
+    for name, (url, member, sha256) in sources.items():
         font = destination / f"{name}.woff"
         if not font.exists():
             tarball = download_url(url, data_dirname() / "downloaded" / NAME / Path(url).name, sha256)
             extract_member(tarball, member, font)
         installed.append(font)
+    for font in destination.glob("*.woff"):
+        if font.stem not in sources:
+            font.unlink()
     return installed
 
 

@@ -52,7 +52,10 @@ def serve_fonts(file_server, tmp_path, data_root, monkeypatch):
 def test_fonts_are_installed_once_from_verified_tarballs(serve_fonts, file_server, tmp_path):
     font = FONT.read_bytes()
     serve_fonts({"hand": package({"package/README.md": b"hand", MEMBER.format(name="hand"): font})})
+    (tmp_path / "fonts").mkdir()
+    (tmp_path / "fonts" / "undeclared.woff").write_bytes(font)
     installed = install_fonts(tmp_path / "fonts")
+    assert sorted((tmp_path / "fonts").iterdir()) == installed  # Fonts no longer declared are removed.
     assert installed == [tmp_path / "fonts" / "hand.woff"]
     assert installed[0].read_bytes() == font
     assert _matching_fonts((tmp_path / "fonts",), ("*.woff",), REQUIRED_CHARS) == tuple(installed)
