@@ -8,7 +8,6 @@ fonts no longer declared are removed.
 from __future__ import annotations
 
 import argparse
-import logging
 import tarfile
 from pathlib import Path
 
@@ -18,8 +17,6 @@ from text_recognizer.datasets.dataset import DownloadError, atomic_path, data_di
 from text_recognizer.datasets.handwriting import DOWNLOADED_FONT_DIR
 
 NAME = "handwriting_fonts"
-
-logger = logging.getLogger(__name__)
 
 
 def font_sources() -> dict[str, tuple[str, str, str]]:
@@ -75,7 +72,6 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dir", type=Path, default=DOWNLOADED_FONT_DIR, help="folder to install the fonts into")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
     try:
         fonts = install_fonts(args.dir)
     except DownloadError as e:
