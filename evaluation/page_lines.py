@@ -31,7 +31,7 @@ def line_bounds(ink: np.ndarray, count: int) -> list[tuple[int, int]]:
     mask = ink > INK_THRESHOLD
     mask[:, mask.mean(axis=0) > 0.5] = False
     rows = mask.sum(axis=1).astype(np.float64)
-    text_rows = np.flatnonzero(rows > MIN_ROW_INK * rows.max()) if rows.any() else []
+    text_rows = np.flatnonzero(rows > MIN_ROW_INK * rows.max())
     if len(text_rows) == 0:
         raise ValueError("The page has no ink")
     top, bottom = int(text_rows[0]), int(text_rows[-1]) + 1

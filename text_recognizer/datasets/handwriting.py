@@ -56,7 +56,7 @@ def find_fonts(required: str = REQUIRED_CHARS) -> tuple[Path, ...]:
     Falls back to matplotlib's bundled fonts when no handwriting font is installed.
     """
     fonts = _matching_fonts(FONT_DIRS, HANDWRITING_FONT_PATTERNS, required)
-    fonts = _matching_fonts((DOWNLOADED_FONT_DIR,), ("*.woff",), required, fonts)
+    fonts = tuple(sorted(fonts + _matching_fonts((DOWNLOADED_FONT_DIR,), ("*.woff",), required), key=_font_name))
     if not fonts:
         import matplotlib
 
@@ -70,13 +70,14 @@ def find_fonts(required: str = REQUIRED_CHARS) -> tuple[Path, ...]:
     return fonts
 
 
-def _matching_fonts(
-    dirs: tuple[Path, ...], patterns: tuple[str, ...], required: str, found: tuple[Path, ...] = ()
-) -> tuple[Path, ...]:
-    """Usable fonts matching `patterns` under `dirs`, added to those `found`, sorted by file name."""
+def _matching_fonts(dirs: tuple[Path, ...], patterns: tuple[str, ...], required: str) -> tuple[Path, ...]:
     paths = {p.resolve() for d in dirs if d.is_dir() for pattern in patterns for p in d.rglob(pattern)}
-    usable = {p for p in paths if covers(p, required) and has_lowercase(p)}
-    return tuple(sorted(usable.union(found), key=lambda p: p.name))
+    usable = (p for p in paths if covers(p, required) and has_lowercase(p))
+    return tuple(sorted(usable, key=_font_name))
+
+
+def _font_name(path: Path) -> str:
+    return path.name
 
 
 def covers(font_path: Path, chars: str) -> bool:
