@@ -19,6 +19,7 @@ def line_cnn_lstm(
     lstm_layers: int = 1,
     dropout_amount: float = 0.2,
     step_width: int = 4,
+    batch_norm_from: int = 0,
 ) -> keras.Model:
     """Build conv blocks (conv-BN-ReLU-pool) → per-column features → stacked BiLSTM → per-step logits.
 
@@ -30,6 +31,8 @@ def line_cnn_lstm(
         lstm_layers: number of stacked bidirectional LSTMs.
         dropout_amount: dropout before each LSTM.
         step_width: input columns per output step, 4 or 2 (finer steps separate narrow letters, at more cost).
+        batch_norm_from: first conv block with batch normalization; earlier blocks, on the largest feature maps,
+            add a bias instead (batch normalization there costs much CPU time).
 
     Returns:
         An uncompiled model: (batch, height, width) uint8-range → (batch, width / step_width, classes) logits.
@@ -45,9 +48,11 @@ def line_cnn_lstm(
     inputs = keras.Input(shape=(height, None))
     x = layers.Rescaling(1.0 / 255)(inputs)
     x = layers.Reshape((height, -1, 1))(x)  # (H, W, 1)
-    for filters, pool in zip(conv_filters, pools, strict=True):
-        x = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-        x = layers.BatchNormalization(momentum=0.9)(x)
+    for block, (filters, pool) in enumerate(zip(conv_filters, pools, strict=True)):
+        normalize = block >= batch_norm_from
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=not normalize)(x)
+        if normalize:
+            x = layers.BatchNormalization(momentum=0.9)(x)
         x = layers.ReLU()(x)
         x = layers.MaxPooling2D(pool)(x)
     x = layers.Permute((2, 1, 3))(x)  # (W/step, 2, C)

@@ -1,3 +1,4 @@
+import keras
 import numpy as np
 import pytest
 
@@ -74,3 +75,11 @@ def test_line_network_with_finer_steps():
     assert np.asarray(network(np.zeros((1, 32, 200), dtype=np.float32))).shape == (1, 100, 80)
     with pytest.raises(ValueError, match="step_width must be one of \\[2, 4\\], got 3"):
         build_network("line_cnn_lstm", (32, 640), 80, {"step_width": 3})
+
+
+def test_line_network_batch_normalizes_from_the_given_block():
+    network = build_network("line_cnn_lstm", (32, 640), 80, {"batch_norm_from": 2})
+    convs = [layer for layer in network.layers if isinstance(layer, keras.layers.Conv2D)]
+    norms = [layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    assert [conv.use_bias for conv in convs] == [True, True, False, False]
+    assert len(norms) == 2
