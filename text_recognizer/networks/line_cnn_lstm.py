@@ -21,7 +21,7 @@ def line_cnn_lstm(
     step_width: int = 4,
     batch_norm_from: int = 0,
 ) -> keras.Model:
-    """Build conv blocks (conv-BN-ReLU-pool) → per-column features → stacked BiLSTM → per-step logits.
+    """Build conv blocks (conv-[BN]-ReLU-pool) → per-column features → stacked BiLSTM → per-step logits.
 
     Args:
         input_shape: (height, width) of training lines; the model accepts any width (a multiple of 4).
@@ -31,7 +31,7 @@ def line_cnn_lstm(
         lstm_layers: number of stacked bidirectional LSTMs.
         dropout_amount: dropout before each LSTM.
         step_width: input columns per output step, 4 or 2 (finer steps separate narrow letters, at more cost).
-        batch_norm_from: first conv block with batch normalization; earlier blocks, on the largest feature maps,
+        batch_norm_from: first conv block with batch normalization (4: none); earlier blocks, on the largest maps,
             add a bias instead (batch normalization there costs much CPU time).
 
     Returns:
@@ -42,6 +42,8 @@ def line_cnn_lstm(
     pools = POOLS[step_width]
     if len(conv_filters) != len(pools):
         raise ValueError(f"conv_filters needs {len(pools)} values, got {conv_filters}")
+    if not 0 <= batch_norm_from <= len(pools):
+        raise ValueError(f"batch_norm_from must be a block index from 0 to {len(pools)}, got {batch_norm_from}")
     height = input_shape[0]
     if height % 16:
         raise ValueError(f"Line height must be a multiple of 16, got {height}")

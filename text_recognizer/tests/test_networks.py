@@ -83,3 +83,5 @@ def test_line_network_batch_normalizes_from_the_given_block():
     norms = [layer for layer in network.layers if isinstance(layer, keras.layers.BatchNormalization)]
     assert [conv.use_bias for conv in convs] == [True, True, False, False]
     assert len(norms) == 2
+    with pytest.raises(ValueError, match="batch_norm_from must be a block index from 0 to 4, got 5"):
+        build_network("line_cnn_lstm", (32, 640), 80, {"batch_norm_from": 5})
