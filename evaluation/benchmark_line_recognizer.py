@@ -1,5 +1,6 @@
-"""Benchmark line recognizers on the same images: CER, exact match and p50 ms/line for Keras, ONNX Runtime and
-Tesseract (where installed), plus cold start to first prediction and training throughput."""
+"""Benchmark line recognizers on the same images: CER, exact match and p50 ms/line for Keras, ONNX Runtime (greedy
+and word-guided decoding) and Tesseract (where installed), plus cold start to first prediction and training
+throughput."""
 
 from __future__ import annotations
 
@@ -27,13 +28,13 @@ TRAIN_STEPS = 8
 TRAIN_WIDTHS = (640, 320)  # Full training width, and about the mean width of a length-bucketed batch.
 COLD_START = (
     "import sys; from text_recognizer.line_predictor import LinePredictor; "
-    "LinePredictor(backend=sys.argv[2]).predict(sys.argv[1])"
+    "LinePredictor(backend=sys.argv[2], decoder=sys.argv[3]).predict(sys.argv[1])"
 )
 
 
-def predictor_reader(backend: str) -> Callable[[ImageInput], str]:
-    """The shipped line predictor on `backend`, loaded once, as a function from image to text."""
-    predictor = LinePredictor(backend=backend)
+def predictor_reader(backend: str, decoder: str = "greedy") -> Callable[[ImageInput], str]:
+    """The shipped line predictor on `backend` with `decoder`, loaded once, as a function from image to text."""
+    predictor = LinePredictor(backend=backend, decoder=decoder)
     return lambda image: predictor.predict(image)[0]
 
 
@@ -68,10 +69,10 @@ def score(read: Callable[[ImageInput], str], images: list, texts: list[str]) -> 
     )
 
 
-def cold_start_s(image: Path, backend: str) -> float:
+def cold_start_s(image: Path, backend: str, decoder: str = "greedy") -> float:
     """Seconds from starting a Python process to its first prediction, on a line image."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", COLD_START, str(image), backend], check=True, capture_output=True)
+    subprocess.run([sys.executable, "-c", COLD_START, str(image), backend, decoder], check=True, capture_output=True)
     return time.perf_counter() - start
 
 
@@ -115,6 +116,7 @@ def main() -> None:
     # down, and the ONNX serving path never loads TensorFlow.
     engines: dict[str, Callable[[], Callable[[ImageInput], str] | None]] = {
         "onnx (ours)": functools.partial(predictor_reader, "onnx"),
+        "onnx+words (ours)": functools.partial(predictor_reader, "onnx", "words"),
         "keras (ours)": functools.partial(predictor_reader, "keras"),
         "tesseract --psm 7": tesseract_reader,
     }
@@ -130,8 +132,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         sample = Path(tmp) / "line.png"
         Image.fromarray(np.asarray(load_image(images[0]))).save(sample)
-        for backend in ("onnx", "keras"):
-            print(f"cold start, process start to first prediction ({backend}): {cold_start_s(sample, backend):.2f} s")
+        for backend, decoder in (("onnx", "greedy"), ("onnx", "words"), ("keras", "greedy")):
+            seconds = cold_start_s(sample, backend, decoder)
+            print(f"cold start, process start to first prediction ({backend}, {decoder}): {seconds:.2f} s")
     for width, lines_per_s in training_lines_per_s().items():
         print(f"training: {lines_per_s:.1f} lines/s on batches of {TRAIN_BATCH} lines {width} px wide")
 

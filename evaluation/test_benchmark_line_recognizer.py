@@ -13,7 +13,7 @@ SUPPORT_LINES = ROOT / "text_recognizer" / "tests" / "support" / "lines"
 
 @pytest.mark.slow
 def test_benchmark_prints_table_cold_starts_and_training_speed() -> None:
-    """One row per engine, the same texts from both backends, both cold starts and both training widths."""
+    """One row per engine, the same texts from both backends, every cold start and both training widths."""
     command = [sys.executable, "-m", "evaluation.benchmark_line_recognizer", "--dir", str(SUPPORT_LINES)]
     result = subprocess.run([*command, "--synthetic", "0"], cwd=ROOT, capture_output=True, text=True, check=True)
     out = result.stdout
@@ -26,9 +26,12 @@ def test_benchmark_prints_table_cold_starts_and_training_speed() -> None:
         scores[backend] = row.groups()
     assert scores["onnx"] == scores["keras"]  # Both backends read the same texts.
     assert float(scores["onnx"][0]) < 0.2
+    words = re.search(r"^onnx\+words \(ours\) +(\d\.\d{4}) +\d\.\d{3} +\d+\.\d\d$", out, re.MULTILINE)
+    assert words, "no onnx+words row"
+    assert float(words.group(1)) <= float(scores["onnx"][0])  # Word frequencies fix misreadings, never add any here.
     assert re.search(r"^tesseract --psm 7 +(not installed|\d\.\d{4} +\d\.\d{3} +\d+\.\d\d)$", out, re.MULTILINE)
-    for backend in ("onnx", "keras"):
-        cold_start = rf"^cold start, process start to first prediction \({backend}\): \d+\.\d\d s$"
+    for engine in ("onnx, greedy", "onnx, words", "keras, greedy"):
+        cold_start = rf"^cold start, process start to first prediction \({engine}\): \d+\.\d\d s$"
         assert re.search(cold_start, out, re.MULTILINE)
     for width in (640, 320):
         assert re.search(rf"^training: \d+\.\d lines/s on batches of 32 lines {width} px wide$", out, re.MULTILINE)

@@ -6,15 +6,20 @@ import argparse
 import json
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from text_recognizer.ctc import argmax_decode, greedy_decode
+from text_recognizer.ctc import argmax_decode, greedy_decode, word_beam_search
 from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, line_input
+
+if TYPE_CHECKING:
+    from text_recognizer.english import WordModel
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_ARTIFACT = WEIGHTS_DIR / "LineModelCtc_SyntheticLinesDataset_line_cnn_lstm.json"
 BACKENDS = ("onnx", "keras")
+DECODERS = ("greedy", "words")
 PAD_MULTIPLE = 64  # Lines are padded to a multiple of this width, so few distinct shapes reach the network.
 
 
@@ -25,13 +30,21 @@ class LinePredictor:
     sure at every step, lower with every uncertain step (see `text_recognizer.ctc`). An image without ink
     reads as "" with confidence 1.0.
 
+    CTC models decode greedily (the likeliest character at each step) or with a beam search guided by English
+    word frequencies ("words", see `text_recognizer.english.WordModel`): that reads English text better (about
+    a quarter fewer errors on held-out synthetic lines) but leans towards English words, costs a few ms per line
+    and about 0.5 s to load.
+
     Args:
         artifact: path of the model's `.json`; its `.weights.h5` (Keras) or `.onnx` (ONNX Runtime) lies beside it.
         backend: "onnx" (default; imports neither TensorFlow nor Keras) or "keras".
         threads: ONNX Runtime threads (0: one per core; 1 suits servers with a worker per core).
+        decoder: "greedy" (default) or "words" (CTC models only).
     """
 
-    def __init__(self, artifact: str | Path = DEFAULT_ARTIFACT, backend: str = "onnx", threads: int = 0) -> None:
+    def __init__(
+        self, artifact: str | Path = DEFAULT_ARTIFACT, backend: str = "onnx", threads: int = 0, decoder: str = "greedy"
+    ) -> None:
         artifact = Path(artifact)
         config = json.loads(artifact.read_text())
         if config.get("preprocessing") != "line_input":
@@ -41,6 +54,15 @@ class LinePredictor:
         self.variable_width: bool = config["variable_width"]
         self.ctc = config["decoding"] == "ctc"
         self.blank = len(self.mapping) - 1  # CTC blank and padding symbol.
+        if decoder not in DECODERS:
+            raise ValueError(f"Unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
+        if decoder == "words" and not self.ctc:
+            raise ValueError(f"{artifact} reads a fixed number of positions; only CTC models take decoder 'words'")
+        self.words: WordModel | None = None
+        if decoder == "words":
+            from text_recognizer.english import WordModel  # Loaded only for this decoder (about 0.5 s).
+
+            self.words = WordModel()
         if backend == "onnx":
             self._run = _onnx_runner(artifact.with_suffix(".onnx"), threads)
         elif backend == "keras":
@@ -83,14 +105,21 @@ class LinePredictor:
         if self.ctc:
             lengths = np.array([line.shape[1] for line in lines])
             steps = np.ceil(outputs.shape[1] * lengths / width).astype(int)  # Steps that cover each line.
-            decoded = greedy_decode(outputs, steps, self.blank)
+            if self.words:
+                read = [
+                    word_beam_search(logits[:n], self.mapping, self.blank, self.words)
+                    for logits, n in zip(outputs, steps, strict=True)
+                ]
+            else:
+                read = [(self.text(indices), conf) for indices, conf in greedy_decode(outputs, steps, self.blank)]
         else:
-            decoded = argmax_decode(outputs, self.blank)
+            read = [(self.text(indices), conf) for indices, conf in argmax_decode(outputs, self.blank)]
         inked = x.reshape(len(x), -1).max(axis=1) >= INK_THRESHOLD * 255
-        return [
-            ("".join(self.mapping[i] for i in indices), confidence) if has_ink else ("", 1.0)  # Nothing to read.
-            for (indices, confidence), has_ink in zip(decoded, inked, strict=True)
-        ]
+        return [result if has_ink else ("", 1.0) for result, has_ink in zip(read, inked, strict=True)]
+
+    def text(self, indices: list[int]) -> str:
+        """The characters of class indices."""
+        return "".join(self.mapping[i] for i in indices)
 
     def preprocess(self, images: Sequence[ImageInput]) -> list[np.ndarray]:
         """Each image as the network's input line: uint8 (height, width), width a multiple of 8 or fixed."""
@@ -137,9 +166,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("images", nargs="+", help="line image files")
     parser.add_argument("--backend", choices=BACKENDS, default="onnx")
+    parser.add_argument("--decoder", choices=DECODERS, default="greedy")
     parser.add_argument("--artifact", default=str(DEFAULT_ARTIFACT), help="model .json")
     args = parser.parse_args()
-    predictor = LinePredictor(args.artifact, args.backend)
+    predictor = LinePredictor(args.artifact, args.backend, decoder=args.decoder)
     for path, (text, confidence) in zip(args.images, predictor.predict_batch(args.images), strict=True):
         print(f"{path}\t{text!r}\t{confidence:.3f}")
 

@@ -5,24 +5,20 @@ from __future__ import annotations
 import functools
 import io
 import itertools
-import re
 import string
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-import wordfreq
 
 from text_recognizer.datasets.dataset import data_dirname
 from text_recognizer.datasets.emnist_dataset import MAPPING
+from text_recognizer.english import JOINERS, vocabulary
 
 CORPORA = ("wordfreq", "brown")
 NLTK_INDEX_URL = "https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/index.xml"  # NLTK's data index.
-VOCABULARY_SIZE = 30_000  # Most frequent English words (about 94 % of running text).
-WORD_PATTERN = re.compile(r"[a-z]+(?:'[a-z]+)?")  # Plain words and contractions; no digits or symbols.
 PUNCT_AFTER = [",", ".", ";", ":", "?", "!", "'s", ")", '"']
 PUNCT_BEFORE = ["(", '"', "'", "#"]
-JOINERS = ["-", "/", "&", "+", "*"]
 ALPHANUMERIC_CHARS = set(string.ascii_letters + string.digits + " ")  # What EMNIST has: no punctuation.
 
 
@@ -60,7 +56,7 @@ class SentenceGenerator:
             if self.rng.random() < 0.12:
                 token = token.capitalize() if self.rng.random() < 0.85 else token.upper()
         if self.rng.random() < 0.03:
-            token += str(self.rng.choice(JOINERS)) + self.common_word()
+            token += str(self.rng.choice(list(JOINERS))) + self.common_word()
         if self.rng.random() < 0.04:
             token = str(self.rng.choice(PUNCT_BEFORE)) + token
         if self.rng.random() < 0.14:
@@ -120,14 +116,6 @@ def check_corpus(corpus: str) -> None:
     """Raise ValueError naming the choices unless `corpus` is one of CORPORA."""
     if corpus not in CORPORA:
         raise ValueError(f"Unknown corpus {corpus!r}; choose one of {', '.join(CORPORA)}")
-
-
-@functools.cache
-def vocabulary() -> tuple[np.ndarray, np.ndarray]:
-    """The most frequent English words (per the wordfreq package) and their probabilities."""
-    words = [w for w in wordfreq.top_n_list("en", VOCABULARY_SIZE) if WORD_PATTERN.fullmatch(w)]
-    frequencies = np.array([wordfreq.word_frequency(w, "en") for w in words])
-    return np.array(words), frequencies / frequencies.sum()
 
 
 @functools.cache

@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -41,6 +42,17 @@ def test_batch_matches_single_predictions(predictor):
     assert predictor.predict_batch([]) == []
 
 
+def test_word_decoding_reads_support_lines_at_least_as_well_as_greedy():
+    greedy, words = LinePredictor().predict_batch(IMAGES), LinePredictor(decoder="words").predict_batch(IMAGES)
+    texts = [path.stem for path in IMAGES]
+    for path, (text, confidence) in zip(IMAGES, words, strict=True):
+        print(f"{path.stem!r} -> {text!r} {confidence:.3f}")
+        assert 0.5 < confidence <= 1.0
+    words_cer = character_error_rate([text for text, _ in words], texts)
+    assert words_cer <= character_error_rate([text for text, _ in greedy], texts)
+    assert words_cer < SUPPORT_CER_FLOOR
+
+
 def test_onnx_and_keras_agree_on_support_lines():
     onnx, keras_predictor = LinePredictor(backend="onnx"), LinePredictor(backend="keras")
     np.testing.assert_allclose(onnx.outputs(IMAGES), keras_predictor.outputs(IMAGES), atol=1e-3)
@@ -69,7 +81,12 @@ def test_bad_inputs_raise_clear_errors(tmp_path):
         LinePredictor(CHARACTER_ARTIFACT)
     with pytest.raises(ValueError, match="Unknown backend 'torch'; choose one of onnx, keras"):
         LinePredictor(backend="torch")
+    with pytest.raises(ValueError, match="Unknown decoder 'lexicon'; choose one of greedy, words"):
+        LinePredictor(decoder="lexicon")
     artifact = tmp_path / DEFAULT_ARTIFACT.name
+    artifact.write_text(json.dumps({**json.loads(DEFAULT_ARTIFACT.read_text()), "decoding": "argmax"}))
+    with pytest.raises(ValueError, match="only CTC models take decoder 'words'"):
+        LinePredictor(artifact, decoder="words")
     artifact.write_text(DEFAULT_ARTIFACT.read_text())
     with pytest.raises(FileNotFoundError, match="export it with `python -m text_recognizer.export_onnx`"):
         LinePredictor(artifact)
