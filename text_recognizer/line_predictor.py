@@ -105,7 +105,7 @@ class LinePredictor:
         if self.ctc:
             lengths = np.array([line.shape[1] for line in lines])
             steps = np.ceil(outputs.shape[1] * lengths / width).astype(int)  # Steps that cover each line.
-            if self.words:
+            if self.words is not None:
                 read = [
                     word_beam_search(logits[:n], self.mapping, self.blank, self.words)
                     for logits, n in zip(outputs, steps, strict=True)
@@ -115,7 +115,7 @@ class LinePredictor:
         else:
             read = [(self.text(indices), conf) for indices, conf in argmax_decode(outputs, self.blank)]
         inked = x.reshape(len(x), -1).max(axis=1) >= INK_THRESHOLD * 255
-        return [result if has_ink else ("", 1.0) for result, has_ink in zip(read, inked, strict=True)]
+        return [result if has_ink else ("", 1.0) for result, has_ink in zip(read, inked, strict=True)]  # No ink: "".
 
     def text(self, indices: list[int]) -> str:
         """The characters of class indices."""
