@@ -18,8 +18,7 @@ Beams = dict[str, tuple[float, float, float]]  # Text -> log P(ending in blank),
 
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Softmax over the last axis."""
-    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
-    return shifted / shifted.sum(axis=-1, keepdims=True)
+    return np.exp(log_softmax(logits))
 
 
 def geometric_mean(probabilities: np.ndarray) -> float:

@@ -12,6 +12,7 @@ import wordfreq
 VOCABULARY_SIZE = 30_000  # Most frequent English words (about 94 % of running text).
 WORD_PATTERN = re.compile(r"[a-z]+(?:'[a-z]+)?")  # Plain words and contractions; no digits or symbols.
 JOINERS = "-/&+*"  # Characters that join two words into one token ("well-known", "and/or").
+JOINER_PATTERN = re.compile(f"[{re.escape(JOINERS)}]")
 NUMBER_PATTERN = re.compile(r"\d+(?:[.,:]\d+)*")
 
 
@@ -57,11 +58,11 @@ class WordModel:
 
     def token_score(self, token: str) -> float:
         """Score of a whole token (no spaces); an empty token (a doubled space) scores as an unknown word."""
+        if not token:
+            return self.weight * self.unknown_log_prob + self.bonus
         if token not in self._token_scores:
-            parts = [self.core(part) for part in re.split(f"[{re.escape(JOINERS)}]", token)]
-            self._token_scores[token] = sum(
-                self.weight * self.word_log_prob(part) + self.bonus for part in parts if part or not token
-            )
+            words = [word for word in map(self.core, JOINER_PATTERN.split(token)) if word]
+            self._token_scores[token] = sum(self.weight * self.word_log_prob(word) + self.bonus for word in words)
         return self._token_scores[token]
 
     def word_log_prob(self, word: str) -> float:
@@ -74,7 +75,7 @@ class WordModel:
 
     def prefix_score(self, token: str) -> float:
         """Penalty of an unfinished token whose last word part no vocabulary word starts with (else 0)."""
-        part = re.split(f"[{re.escape(JOINERS)}]", token)[-1].lstrip(string.punctuation).lower()
+        part = JOINER_PATTERN.split(token)[-1].lstrip(string.punctuation).lower()
         if part and part[-1].isalpha() and part not in self.prefixes:
             return self.off_prefix_penalty
         return 0.0
