@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from text_recognizer.ctc import argmax_decode, greedy_decode, word_beam_search
-from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, line_input
+from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, ink_widths, line_input, stretch_line
 
 if TYPE_CHECKING:
     from text_recognizer.english import WordModel
@@ -21,6 +21,7 @@ DEFAULT_ARTIFACT = WEIGHTS_DIR / "LineModelCtc_SyntheticLinesDataset_line_cnn_ls
 BACKENDS = ("onnx", "keras")
 DECODERS = ("greedy", "words")
 PAD_MULTIPLE = 64  # Lines are padded to a multiple of this width, so few distinct shapes reach the network.
+MAX_STRETCH = 3.0  # Most a line narrower than the training lines is stretched before its second reading.
 
 
 class LinePredictor:
@@ -29,6 +30,10 @@ class LinePredictor:
     Confidence is the geometric mean of the per-step probabilities of the decoded path: 1.0 when the model is
     sure at every step, lower with every uncertain step (see `text_recognizer.ctc`). An image without ink
     reads as "" with confidence 1.0.
+
+    Lines written more narrowly than any the model was trained on (fewer ink columns per character read than the
+    artifact's `char_width["narrowest"]`) are stretched to the typical training width and read again: scaled to
+    the network's height, real lines with tall ascenders and descenders are often that narrow.
 
     CTC models decode greedily (the likeliest character at each step) or with a beam search guided by English
     word frequencies ("words", see `text_recognizer.english.WordModel`): that reads English text better (about
@@ -54,6 +59,7 @@ class LinePredictor:
         self.variable_width: bool = config["variable_width"]
         self.ctc = config["decoding"] == "ctc"
         self.blank = len(self.mapping) - 1  # CTC blank and padding symbol.
+        self.char_width: dict[str, float] | None = config.get("char_width") if self.variable_width else None
         if decoder not in DECODERS:
             raise ValueError(f"Unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
         if decoder == "words" and not self.ctc:
@@ -89,6 +95,26 @@ class LinePredictor:
         (the backward LSTM would otherwise see each batch's padding).
         """
         lines = self.preprocess(images)
+        results = self._read_grouped(lines)
+        if self.char_width is not None:
+            self._reread_narrow(lines, results, self.char_width)
+        return results
+
+    def _reread_narrow(
+        self, lines: list[np.ndarray], results: list[tuple[str, float]], char_width: dict[str, float]
+    ) -> None:
+        """Replace the readings of lines narrower per character than the training lines by stretched readings."""
+        narrow, stretched = [], []
+        for index, (line, (text, _)) in enumerate(zip(lines, results, strict=True)):
+            per_char = int(ink_widths(line[None])[0]) / max(1, len(text))
+            if text and per_char < char_width["narrowest"]:
+                narrow.append(index)
+                stretched.append(stretch_line(line, min(MAX_STRETCH, char_width["typical"] / per_char)))
+        for index, result in zip(narrow, self._read_grouped(stretched), strict=True):
+            results[index] = result
+
+    def _read_grouped(self, lines: list[np.ndarray]) -> list[tuple[str, float]]:
+        """Read preprocessed lines, one network call per padded width."""
         groups: dict[int, list[int]] = {}
         for index, line in enumerate(lines):
             groups.setdefault(self.padded_width(line.shape[1]), []).append(index)

@@ -156,6 +156,18 @@ def fit_line(gray: np.ndarray, height: int, width: int | None = None, width_mult
     return out
 
 
+def ink_widths(x: np.ndarray) -> np.ndarray:
+    """Columns up to and including each line's last ink column (lines are left-aligned on zero padding)."""
+    inked = x.max(axis=1) > 0  # (batch, width)
+    return np.where(inked.any(axis=1), x.shape[-1] - np.argmax(inked[:, ::-1], axis=1), 0)
+
+
+def stretch_line(line: np.ndarray, factor: float, width_multiple: int = 8) -> np.ndarray:
+    """Scale a network-input line horizontally by `factor`, its width rounded up to a multiple of `width_multiple`."""
+    width = -(-max(1, round(line.shape[1] * factor)) // width_multiple) * width_multiple
+    return np.asarray(Image.fromarray(line).resize((width, line.shape[0]), Image.Resampling.BILINEAR))
+
+
 def line_input(image: ImageInput, height: int, width: int | None = None) -> np.ndarray:
     """Preprocess any line image (path, PIL, array; either polarity) into the line network's input."""
     return fit_line(load_image(image), height, width)

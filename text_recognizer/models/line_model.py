@@ -11,6 +11,7 @@ from scipy import ndimage
 from text_recognizer.ctc import argmax_decode
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models.base import Model, validation_mask
+from text_recognizer.preprocessing import ink_widths
 
 CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve.
 TRIM_MULTIPLE = 32  # Trimmed batches keep a width that is a multiple of this (whole network steps).
@@ -19,10 +20,14 @@ THICKEN_PROBABILITY = 0.15  # Training lines whose strokes are thickened.
 MIN_CONTRAST = 0.45  # Training lines keep between this fraction and all of their ink intensity.
 
 
-def ink_widths(x: np.ndarray) -> np.ndarray:
-    """Columns up to and including each line's last ink column (lines are left-aligned on zero padding)."""
-    inked = x.max(axis=1) > 0  # (batch, width)
-    return np.where(inked.any(axis=1), x.shape[-1] - np.argmax(inked[:, ::-1], axis=1), 0)
+def char_widths(x: np.ndarray, y: np.ndarray, blank: int) -> dict[str, float]:
+    """Ink columns per character of labelled lines: the narrowest (1st percentile) and the typical (median) line.
+
+    A predictor stretches lines narrower than any it was trained on to the typical width (see `LinePredictor`).
+    """
+    chars = (y != blank).sum(axis=1)
+    widths = ink_widths(x)[chars > 0] / chars[chars > 0]
+    return {"narrowest": round(float(np.percentile(widths, 1)), 2), "typical": round(float(np.median(widths)), 2)}
 
 
 class LineModel(Model):
@@ -36,6 +41,7 @@ class LineModel(Model):
             network_args = {"output_length": data_config["output_shape"][0], **network_args}
         super().__init__(network, network_args, data_config)
         self.rng = np.random.default_rng(0)
+        self.char_width: dict[str, float] | None = data_config.get("char_width")
 
     @property
     def blank(self) -> int:
@@ -72,7 +78,8 @@ class LineModel(Model):
 
     def artifact(self) -> dict[str, Any]:
         """The base artifact plus what a predictor needs to decode: decoding and width handling."""
-        return {**super().artifact(), "decoding": self.decoding, "variable_width": self.variable_width}
+        artifact = {**super().artifact(), "decoding": self.decoding, "variable_width": self.variable_width}
+        return artifact if self.char_width is None else {**artifact, "char_width": self.char_width}
 
     def decode(self, outputs: np.ndarray) -> list[tuple[str, float]]:
         """Turn network outputs (batch, steps, classes) into (text, confidence) pairs."""
@@ -80,7 +87,8 @@ class LineModel(Model):
         return [("".join(self.mapping[i] for i in indices), conf) for indices, conf in decoded]
 
     def fit(self, dataset: Any, train_args: dict[str, Any], callbacks: list | None = None) -> Any:
-        """Fit with a per-epoch validation CER and exact-line match."""
+        """Fit with a per-epoch validation CER and exact-line match; measure the training lines' char widths."""
+        self.char_width = char_widths(dataset.x_train, dataset.y_train, self.blank)
         val_rows = np.flatnonzero(validation_mask(len(dataset.x_train)))[:CER_SAMPLE]
         cer = CerCallback(self, dataset.x_train[val_rows], dataset.y_train[val_rows])
         return super().fit(dataset, train_args, [cer, *(callbacks or [])])

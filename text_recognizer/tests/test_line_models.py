@@ -10,6 +10,7 @@ from text_recognizer.datasets.sentence_generator import ALPHANUMERIC_CHARS
 from text_recognizer.datasets.synthetic_lines import build_line
 from text_recognizer.datasets.synthetic_lines_dataset import decode
 from text_recognizer.models import LineModel, LineModelCtc
+from text_recognizer.models.line_model import char_widths
 
 
 def test_argmax_decode_stops_at_padding():
@@ -139,3 +140,14 @@ def test_variable_width_batches_are_trimmed_to_their_ink(lines):
     assert model.format_batch(x, lines.y_train[:2])[0].shape == (2, 32, 96)  # 71 columns, rounded up to 32.
     fixed = LineModel("line_cnn_sliding_window", {}, {**lines.config(), "input_shape": [32, 640]})
     assert fixed.format_batch(x, lines.y_train[:2])[0].shape == (2, 32, 640)
+
+
+def test_char_widths_are_ink_columns_per_labelled_character():
+    x = np.zeros((101, 4, 50), dtype=np.uint8)
+    y = np.full((101, 6), 9)
+    for row in range(100):  # Lines of 4 characters over 40 + row // 10 ink columns; the last line has no label.
+        x[row, 1, 39 + row // 10] = 200
+        y[row, :4] = 1
+    x[100, 1, 10] = 255
+    widths = char_widths(x, y, blank=9)
+    assert widths == {"narrowest": 10.0, "typical": pytest.approx(11.12, abs=0.01)}

@@ -42,6 +42,22 @@ def test_batch_matches_single_predictions(predictor):
     assert predictor.predict_batch([]) == []
 
 
+def squeeze(image: Image.Image, fraction: float) -> Image.Image:
+    return image.resize((round(image.width * fraction), image.height))
+
+
+def test_lines_narrower_than_the_training_lines_are_stretched_and_read_again():
+    predictor, single_pass = LinePredictor(), LinePredictor()
+    single_pass.char_width = None
+    texts = [path.stem for path in IMAGES]
+    assert predictor.predict_batch(IMAGES) == single_pass.predict_batch(IMAGES)  # Training-width lines: one reading.
+    squeezed = [squeeze(Image.open(path), 0.6) for path in IMAGES]
+    stretched_cer = character_error_rate([text for text, _ in predictor.predict_batch(squeezed)], texts)
+    single_cer = character_error_rate([text for text, _ in single_pass.predict_batch(squeezed)], texts)
+    print(f"squeezed to 60 %: CER {stretched_cer:.3f} read again stretched, {single_cer:.3f} read once")
+    assert stretched_cer < SUPPORT_CER_FLOOR < single_cer
+
+
 def test_word_decoding_reads_support_lines_at_least_as_well_as_greedy():
     greedy, words = LinePredictor().predict_batch(IMAGES), LinePredictor(decoder="words").predict_batch(IMAGES)
     texts = [path.stem for path in IMAGES]

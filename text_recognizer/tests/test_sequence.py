@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from text_recognizer.datasets.sequence import DatasetSequence
-from text_recognizer.models.line_model import ink_widths
+from text_recognizer.preprocessing import ink_widths
 
 
 def test_plain_batches_cover_every_row_once_and_reshuffle():
