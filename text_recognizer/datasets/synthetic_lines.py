@@ -18,8 +18,9 @@ WIDE_SPACING_PROBABILITY = 0.15  # Lines written with letters spaced apart, as i
 CHAR_SIZE = EMNIST_SIZE  # Side of an EMNIST character box.
 BASELINE_MEMORY = 0.8  # How much of a glyph's baseline offset the next glyph keeps.
 MAX_SLOPE_RISE = X_HEIGHT / 2  # Most pixels a sloped line rises over its length: a steeper one shrinks its text.
-# Least mean character width, in line heights. Real lines (IAM, EMNIST Lines) average 0.55 to 0.65; narrower
-# ones give a letter too few of the network's 4-px CTC steps to be read.
+# Least mean character width, in ink heights (about 11 px per character once scaled to 32 px); narrower lines
+# give a letter too few of the network's 4-px CTC steps. Real lines that come out narrower (IAM lines average
+# about 9 px per character) are stretched by the predictor (see `LinePredictor`).
 MIN_CHAR_WIDTH = 0.4
 
 
