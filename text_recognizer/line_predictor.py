@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from text_recognizer.ctc import argmax_decode, greedy_decode, word_beam_search
-from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, ink_widths, line_input, stretch_line
+from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, ink_widths, line_input, round_up, stretch_line
 
 if TYPE_CHECKING:
     from text_recognizer.english import WordModel
@@ -153,7 +153,7 @@ class LinePredictor:
 
     def padded_width(self, width: int) -> int:
         """Width a line of `width` is padded to: the next multiple of `PAD_MULTIPLE`, or the fixed input width."""
-        return -(-width // PAD_MULTIPLE) * PAD_MULTIPLE if self.variable_width else self.width
+        return round_up(width, PAD_MULTIPLE) if self.variable_width else self.width
 
     def stack(self, lines: list[np.ndarray], width: int) -> np.ndarray:
         """Zero-pad lines to `width` and stack them into a float batch (batch, height, width)."""

@@ -131,6 +131,11 @@ def character_input(image: ImageInput) -> np.ndarray:
     return emnist_square(to_ink(load_image(image)))
 
 
+def round_up(n: int, multiple: int) -> int:
+    """The smallest multiple of `multiple` that is at least `n`."""
+    return -(-n // multiple) * multiple
+
+
 def fit_line(gray: np.ndarray, height: int, width: int | None = None, width_multiple: int = 8) -> np.ndarray:
     """Crop a line image to its ink and scale it to `height`, keeping the aspect ratio, ink white on black.
 
@@ -149,7 +154,7 @@ def fit_line(gray: np.ndarray, height: int, width: int | None = None, width_mult
     new_w = min(max(1, round(ink.shape[1] * height / ink.shape[0])), height * MAX_LINE_ASPECT)
     if width is not None:
         new_w = min(new_w, width)
-    out_w = width if width is not None else -(-new_w // width_multiple) * width_multiple
+    out_w = width if width is not None else round_up(new_w, width_multiple)
     scaled = Image.fromarray((ink * 255).astype(np.uint8)).resize((new_w, height), Image.Resampling.BILINEAR)
     out = np.zeros((height, out_w), dtype=np.uint8)
     out[:, :new_w] = np.asarray(scaled)
@@ -164,7 +169,7 @@ def ink_widths(x: np.ndarray) -> np.ndarray:
 
 def stretch_line(line: np.ndarray, factor: float, width_multiple: int = 8) -> np.ndarray:
     """Scale a network-input line horizontally by `factor`, its width rounded up to a multiple of `width_multiple`."""
-    width = -(-max(1, round(line.shape[1] * factor)) // width_multiple) * width_multiple
+    width = round_up(max(1, round(line.shape[1] * factor)), width_multiple)
     return np.asarray(Image.fromarray(line).resize((width, line.shape[0]), Image.Resampling.BILINEAR))
 
 

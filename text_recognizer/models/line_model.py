@@ -11,7 +11,7 @@ from scipy import ndimage
 from text_recognizer.ctc import argmax_decode
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models.base import Model, validation_mask
-from text_recognizer.preprocessing import ink_widths
+from text_recognizer.preprocessing import ink_widths, round_up
 
 CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve.
 TRIM_MULTIPLE = 32  # Trimmed batches keep a width that is a multiple of this (whole network steps).
@@ -72,7 +72,7 @@ class LineModel(Model):
     def format_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Trim the empty columns every line of the batch ends with (variable-width networks only)."""
         if self.variable_width:
-            width = -(-max(1, int(ink_widths(x).max())) // TRIM_MULTIPLE) * TRIM_MULTIPLE
+            width = round_up(max(1, int(ink_widths(x).max())), TRIM_MULTIPLE)
             x = x[:, :, : min(width, x.shape[-1])]
         return x, y
 
