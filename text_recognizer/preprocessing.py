@@ -74,7 +74,7 @@ def to_ink(gray: np.ndarray) -> np.ndarray:
     """
     image = gray.astype(np.float32)
     background = _border_plane(image)
-    if float(np.median(background)) > 127:
+    if float(background.mean()) > 127:  # A plane's mean is its median.
         image, background = 255.0 - image, 255.0 - background
     ink = np.clip(image - background, 0, None)
     if np.count_nonzero(ink >= MIN_INK_CONTRAST) < max(4, MIN_INK_FRACTION * ink.size):
@@ -85,14 +85,29 @@ def to_ink(gray: np.ndarray) -> np.ndarray:
 
 
 def _border_plane(image: np.ndarray) -> np.ndarray:
-    """Least-squares plane a + b·row + c·col through the border pixels, evaluated over the image."""
+    """Least-squares plane through the border pixels, evaluated over the image.
+
+    About the image centre the border is symmetric, so the plane's three terms (mean, row slope, column slope)
+    are uncorrelated over it and each is fitted on its own.
+    """
     h, w = image.shape
-    rows, cols = np.mgrid[0:h, 0:w]
-    border = np.zeros((h, w), dtype=bool)
-    border[[0, -1], :] = border[:, [0, -1]] = True
-    design = np.stack([np.ones(border.sum()), rows[border], cols[border]], axis=1)
-    coef, *_ = np.linalg.lstsq(design, image[border], rcond=None)
-    return (coef[0] + coef[1] * rows + coef[2] * cols).astype(np.float32)
+    inner, across = np.arange(1, h - 1), np.arange(w)
+    sides = [(np.zeros(w, dtype=int), across), (inner, np.zeros(inner.size, dtype=int))]  # Top, left.
+    if h > 1:
+        sides.append((np.full(w, h - 1), across))  # Bottom.
+    if w > 1:
+        sides.append((inner, np.full(inner.size, w - 1)))  # Right.
+    rows, cols = (np.concatenate(parts) for parts in zip(*sides, strict=True))
+    values = image[rows, cols].astype(np.float64)
+    row_offsets, col_offsets = np.arange(h) - (h - 1) / 2, across - (w - 1) / 2
+    row_slope, col_slope = _slope(row_offsets[rows], values), _slope(col_offsets[cols], values)
+    return (values.mean() + row_slope * row_offsets[:, None] + col_slope * col_offsets).astype(np.float32)
+
+
+def _slope(offsets: np.ndarray, values: np.ndarray) -> float:
+    """Least-squares slope of `values` against centred `offsets` (0 when the offsets do not vary)."""
+    spread = float(offsets @ offsets)
+    return float(offsets @ values) / spread if spread else 0.0
 
 
 def ink_bbox(ink: np.ndarray, threshold: float = INK_THRESHOLD) -> tuple[int, int, int, int] | None:

@@ -2,7 +2,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from text_recognizer.preprocessing import MAX_LINE_ASPECT, character_input, ink_bbox, line_input, load_image, to_ink
+from text_recognizer.preprocessing import (
+    MAX_LINE_ASPECT,
+    _border_plane,
+    character_input,
+    ink_bbox,
+    line_input,
+    load_image,
+    to_ink,
+)
 
 
 def dark_on_light(shape=(60, 40), box=(10, 50, 15, 25)) -> np.ndarray:
@@ -90,6 +98,25 @@ def test_paper_grain_is_not_ink_but_faint_strokes_are():
     ink = to_ink(paper.clip(0, 255).astype(np.uint8))
     strokes = ink[15:25, 50:150:10]
     assert strokes.min() > 0.6 and np.median(strokes) > 0.9 and ink[:10].max() < 0.5
+
+
+def test_lighting_gradient_is_removed():
+    rows, cols = np.mgrid[0:40, 0:300]
+    paper = 250 - 0.5 * rows - 0.3 * cols  # Darker towards the bottom right, 250 → 141.
+    paper[15:25, 100:200] -= 80
+    ink = to_ink(paper.astype(np.uint8))
+    assert ink[15:25, 100:200].min() > 0.95 and ink[:15].max() < 0.02 and ink[:, 210:].max() < 0.02
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (6, 1), (2, 2), (3, 9), (32, 641)])
+def test_border_plane_is_the_least_squares_plane_of_the_border(shape):
+    image = np.random.default_rng(sum(shape)).uniform(0, 255, shape).astype(np.float32)
+    rows, cols = np.mgrid[0 : shape[0], 0 : shape[1]]
+    border = np.zeros(shape, dtype=bool)
+    border[[0, -1], :] = border[:, [0, -1]] = True
+    design = np.stack([np.ones(border.sum()), rows[border], cols[border]], axis=1)
+    coef = np.linalg.lstsq(design, image[border], rcond=None)[0]
+    assert np.allclose(_border_plane(image), coef[0] + coef[1] * rows + coef[2] * cols, atol=1e-3)
 
 
 def test_extremely_wide_lines_are_squeezed_to_a_bounded_width():
