@@ -13,7 +13,14 @@ from typing import Any
 
 EXPERIMENT_KEYS = ("dataset", "dataset_args", "model", "network", "network_args", "train_args", "experiment_group")
 REQUIRED_KEYS = ("dataset", "model", "network")
-TRAIN_ARG_TYPES = {"batch_size": int, "epochs": int, "learning_rate": float, "early_stopping": bool, "lr_decay": bool}
+TRAIN_ARG_TYPES = {
+    "batch_size": int,
+    "epochs": int,
+    "learning_rate": float,
+    "early_stopping": bool,
+    "lr_decay": bool,
+    "clip_norm": float,
+}
 WANDB_PROJECT = "text-recognizer"
 
 logger = logging.getLogger("run_experiment")

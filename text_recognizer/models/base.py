@@ -19,7 +19,14 @@ from text_recognizer.util import call_with_args, lookup
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 VALIDATION_FRACTION = 0.1
 DATA_KEYS = ("dataset", "dataset_args", "input_shape", "output_shape", "mapping", "data_version")
-DEFAULT_TRAIN_ARGS = {"batch_size": 64, "epochs": 16, "learning_rate": 1e-3, "early_stopping": True, "lr_decay": False}
+DEFAULT_TRAIN_ARGS = {
+    "batch_size": 64,
+    "epochs": 16,
+    "learning_rate": 1e-3,
+    "early_stopping": True,
+    "lr_decay": False,
+    "clip_norm": None,  # Largest global norm of a step's gradients (None: no clipping).
+}
 LR_DECAY_FLOOR = 0.02  # With lr_decay, the learning rate follows a cosine from its start value to this fraction.
 
 
@@ -90,7 +97,11 @@ class Model:
         if args["lr_decay"]:
             steps = args["epochs"] * len(train_seq)
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=LR_DECAY_FLOOR)
-        self.network.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=self.loss(), metrics=self.metrics())
+        self.network.compile(
+            optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=args["clip_norm"]),
+            loss=self.loss(),
+            metrics=self.metrics(),
+        )
         callbacks = list(callbacks or [])
         if args["early_stopping"]:
             callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3))

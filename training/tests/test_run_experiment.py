@@ -30,6 +30,7 @@ TINY = {
         (json.dumps({**TINY, "train_args": {"epochs": "ten"}}), "train_args.epochs must be a positive int"),
         (json.dumps({**TINY, "train_args": {"batch_size": 0}}), "train_args.batch_size must be a positive int"),
         (json.dumps({**TINY, "train_args": {"epochs": 2.5}}), "train_args.epochs must be a positive int"),
+        (json.dumps({**TINY, "train_args": {"clip_norm": -1.0}}), "train_args.clip_norm must be a positive float"),
         (json.dumps({**TINY, "train_args": {"momentum": 0.9}}), "Unknown train_args key 'momentum'; valid keys"),
         (json.dumps({**TINY, "network_args": [3]}), "network_args must be a JSON object"),
     ],
@@ -81,7 +82,7 @@ def test_line_experiment_saves_an_artifact_the_predictor_reads(data_root, tmp_pa
         "dataset_args": {"num_train": 64, "num_test": 8, "max_length": 10},
         "model": "LineModelCtc",
         "network": "line_cnn_lstm",
-        "train_args": {"batch_size": 16, "epochs": 2, "lr_decay": True},
+        "train_args": {"batch_size": 16, "epochs": 2, "lr_decay": True, "clip_norm": 1.0},
     }
     main(["--nowandb", "--save", json.dumps(experiment)])
     assert "epoch 2: val_cer=" in capsys.readouterr().out
