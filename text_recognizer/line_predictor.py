@@ -22,6 +22,7 @@ BACKENDS = ("onnx", "keras")
 DECODERS = ("greedy", "words")
 PAD_MULTIPLE = 64  # Lines are padded to a multiple of this width, so few distinct shapes reach the network.
 MAX_STRETCH = 3.0  # Most a line narrower than the training lines is stretched before its second reading.
+MIN_STRETCH_CHARS = 4  # Fewer characters say little of a hand's width ("I" is narrow in any hand): read once.
 
 
 class LinePredictor:
@@ -37,7 +38,7 @@ class LinePredictor:
 
     CTC models decode greedily (the likeliest character at each step) or with a beam search guided by English
     word frequencies ("words", see `text_recognizer.english.WordModel`): that reads English text better (about
-    a fifth fewer errors on held-out synthetic lines) but leans towards English words, costs a few ms per line
+    a quarter fewer errors on held-out synthetic lines) but leans towards English words, costs a few ms per line
     and about 0.5 s to load.
 
     Args:
@@ -107,7 +108,7 @@ class LinePredictor:
         narrow, stretched = [], []
         for index, (line, (text, _)) in enumerate(zip(lines, results, strict=True)):
             per_char = int(ink_widths(line[None])[0]) / max(1, len(text))
-            if text and per_char < char_width["narrowest"]:
+            if len(text) >= MIN_STRETCH_CHARS and per_char < char_width["narrowest"]:
                 narrow.append(index)
                 stretched.append(stretch_line(line, min(MAX_STRETCH, char_width["typical"] / per_char)))
         for index, result in zip(narrow, self._read_grouped(stretched), strict=True):

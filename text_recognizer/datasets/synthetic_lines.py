@@ -1,8 +1,9 @@
-"""Render text lines as synthetic handwriting: per-glyph size, baseline and spacing, per-line slant and warp."""
+"""Render text lines as synthetic handwriting: per-glyph or per-word size, baseline, spacing; per-line slant, warp."""
 
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from text_recognizer.preprocessing import EMNIST_SIZE, crop_to_ink, emnist_squar
 X_HEIGHT = 18  # Pixels from baseline to the top of "x" at which every font is drawn, before any scaling.
 MIX_FONT_PROBABILITY = 0.05  # Chance that a glyph comes from another font, as in EMNIST-built lines.
 WIDE_SPACING_PROBABILITY = 0.15  # Lines written with letters spaced apart, as in print-style hands.
+WHOLE_WORD_PROBABILITY = 0.5  # Lines drawn a word at a time (cursive joins kept), not a glyph at a time.
 CHAR_SIZE = EMNIST_SIZE  # Side of an EMNIST character box.
 BASELINE_MEMORY = 0.8  # How much of a glyph's baseline offset the next glyph keeps.
 MAX_SLOPE_RISE = X_HEIGHT / 2  # Most pixels a sloped line rises over its length: a steeper one shrinks its text.
@@ -33,9 +35,11 @@ def font_size(font_path: Path) -> int:
 
 
 def draw_glyphs(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> np.ndarray:
-    """Draw the text glyph by glyph on a baseline, jittering each glyph's size, height and spacing.
+    """Draw the text on a baseline, jittering each unit's size, height and spacing.
 
-    Spaces only advance the pen: some fonts draw ruling or marks for them.
+    A unit is a glyph, or, in `WHOLE_WORD_PROBABILITY` of lines, a whole word: drawn in one piece, a word keeps
+    its font's own letter spacing and the joins of cursive fonts. Spaces only advance the pen: some fonts draw
+    ruling or marks for them.
 
     Returns:
         float32 ink image (1.0 ink on 0.0), before any line-level distortion.
@@ -47,16 +51,17 @@ def draw_glyphs(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) ->
     x, baseline = float(size) * 0.5, size * 2.0
     spacing = rng.uniform(0.15, 0.6) if rng.random() < WIDE_SPACING_PROBABILITY else rng.uniform(-0.06, 0.12)
     spacing *= size
-    # The baseline wanders like a hand across ruled paper: correlated from glyph to glyph, but it never drifts off.
-    wobble = signal.lfilter([1.0], [1.0, -BASELINE_MEMORY], rng.normal(0, 0.8, len(text)))
+    units = re.findall(r"\S+| ", text) if rng.random() < WHOLE_WORD_PROBABILITY else list(text)
+    # The baseline wanders like a hand across ruled paper: correlated from unit to unit, but it never drifts off.
+    wobble = signal.lfilter([1.0], [1.0, -BASELINE_MEMORY], rng.normal(0, 0.8, len(units)))
     stroke = int(rng.integers(0, 2))  # Wider outlines would close the loops of bold fonts at this size.
-    for i, char in enumerate(text):
+    for i, unit in enumerate(units):
         font_path = fonts[rng.integers(len(fonts))] if rng.random() < MIX_FONT_PROBABILITY else main_font
         font = load_font(font_path, int(font_size(font_path) * rng.uniform(0.88, 1.12)))
         y = baseline + wobble[i] + rng.normal(0, 0.8)
-        if char != " ":
-            draw.text((x, y), char, font=font, fill=255, anchor="ls", stroke_width=stroke, stroke_fill=255)
-        x += font.getlength(char) + spacing + rng.normal(0, 0.04) * size
+        if unit != " ":
+            draw.text((x, y), unit, font=font, fill=255, anchor="ls", stroke_width=stroke, stroke_fill=255)
+        x += font.getlength(unit) + spacing + rng.normal(0, 0.04) * size
     return crop_to_ink(np.asarray(canvas, dtype=np.float32) / 255.0, margin=size // 2, threshold=0.05)
 
 

@@ -15,7 +15,7 @@ from text_recognizer.datasets.sentence_generator import CORPORA, SentenceGenerat
 from text_recognizer.datasets.synthetic_characters import split_fonts
 from text_recognizer.datasets.synthetic_lines import render_line
 
-SYNTHETIC_LINES_VERSION = "synth-lines-v6"
+SYNTHETIC_LINES_VERSION = "synth-lines-v7"
 LINE_HEIGHT = 32
 LINE_WIDTH = 640
 BLANK = MAPPING.index("_")  # Pads labels and is the CTC blank.

@@ -58,6 +58,15 @@ def test_lines_narrower_than_the_training_lines_are_stretched_and_read_again():
     assert single_cer > SUPPORT_CER_FLOOR and stretched_cer < 0.6 * single_cer  # Re-reading fixes 40 % of errors.
 
 
+def test_lines_of_few_characters_are_read_once():
+    bar = np.full((120, 720), 255, dtype=np.uint8)
+    bar[20:100, 97:103] = 17  # One pen stroke, narrower than any training line per character.
+    single_pass = LinePredictor()
+    single_pass.char_width = None
+    assert LinePredictor().predict(bar) == single_pass.predict(bar)
+    assert LinePredictor().predict(bar)[0] in {"l", "I", "1", "i", "t", "/"}
+
+
 def test_word_decoding_reads_support_lines_at_least_as_well_as_greedy():
     greedy, words = LinePredictor().predict_batch(IMAGES), LinePredictor(decoder="words").predict_batch(IMAGES)
     texts = [path.stem for path in IMAGES]
