@@ -34,7 +34,8 @@ class LinePredictor:
 
     Lines written more narrowly than any the model was trained on (fewer ink columns per character read than the
     artifact's `char_width["narrowest"]`) are stretched to the typical training width and read again: scaled to
-    the network's height, real lines with tall ascenders and descenders are often that narrow.
+    the network's height, real lines with tall ascenders and descenders are often that narrow. Lines read as
+    fewer than `MIN_STRETCH_CHARS` characters are read once.
 
     CTC models decode greedily (the likeliest character at each step) or with a beam search guided by English
     word frequencies ("words", see `text_recognizer.english.WordModel`): that reads English text better (about

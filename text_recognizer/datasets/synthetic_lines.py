@@ -14,11 +14,11 @@ from text_recognizer.datasets.handwriting import elastic_warp, load_font, render
 from text_recognizer.preprocessing import EMNIST_SIZE, crop_to_ink, emnist_square, fit_line, ink_bbox
 
 X_HEIGHT = 18  # Pixels from baseline to the top of "x" at which every font is drawn, before any scaling.
-MIX_FONT_PROBABILITY = 0.05  # Chance that a glyph comes from another font, as in EMNIST-built lines.
+MIX_FONT_PROBABILITY = 0.05  # Chance that a glyph (or word) comes from another font, as in EMNIST-built lines.
 WIDE_SPACING_PROBABILITY = 0.15  # Lines written with letters spaced apart, as in print-style hands.
 WHOLE_WORD_PROBABILITY = 0.5  # Lines drawn a word at a time (cursive joins kept), not a glyph at a time.
 CHAR_SIZE = EMNIST_SIZE  # Side of an EMNIST character box.
-BASELINE_MEMORY = 0.8  # How much of a glyph's baseline offset the next glyph keeps.
+BASELINE_MEMORY = 0.8  # How much of a glyph's (or word's) baseline offset the next one keeps.
 MAX_SLOPE_RISE = X_HEIGHT / 2  # Most pixels a sloped line rises over its length: a steeper one shrinks its text.
 # Least mean character width, in ink heights (about 11 px per character once scaled to 32 px); narrower lines
 # give a letter too few of the network's 4-px CTC steps. Real lines that come out narrower (IAM lines average
