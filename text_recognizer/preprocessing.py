@@ -91,15 +91,11 @@ def _border_plane(image: np.ndarray) -> np.ndarray:
     are uncorrelated over it and each is fitted on its own.
     """
     h, w = image.shape
-    inner, across = np.arange(1, h - 1), np.arange(w)
-    sides = [(np.zeros(w, dtype=int), across), (inner, np.zeros(inner.size, dtype=int))]  # Top, left.
-    if h > 1:
-        sides.append((np.full(w, h - 1), across))  # Bottom.
-    if w > 1:
-        sides.append((inner, np.full(inner.size, w - 1)))  # Right.
-    rows, cols = (np.concatenate(parts) for parts in zip(*sides, strict=True))
+    border = np.ones((h, w), dtype=bool)
+    border[1:-1, 1:-1] = False
+    rows, cols = np.nonzero(border)
     values = image[rows, cols].astype(np.float64)
-    row_offsets, col_offsets = np.arange(h) - (h - 1) / 2, across - (w - 1) / 2
+    row_offsets, col_offsets = np.arange(h) - (h - 1) / 2, np.arange(w) - (w - 1) / 2
     row_slope, col_slope = _slope(row_offsets[rows], values), _slope(col_offsets[cols], values)
     return (values.mean() + row_slope * row_offsets[:, None] + col_slope * col_offsets).astype(np.float32)
 
