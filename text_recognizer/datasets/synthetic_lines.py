@@ -34,7 +34,7 @@ def font_size(font_path: Path) -> int:
     return max(8, round(probe * X_HEIGHT / max(1, -top)))
 
 
-def draw_glyphs(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> np.ndarray:
+def draw_text(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> np.ndarray:
     """Draw the text on a baseline, jittering each unit's size, height and spacing.
 
     A unit is a glyph, or, in `WHOLE_WORD_PROBABILITY` of lines, a whole word: drawn in one piece, a word keeps
@@ -140,7 +140,7 @@ def render_photo(text: str, fonts: tuple[Path, ...], rng: np.random.Generator, b
     """
     if boxed:
         return paper_and_ink(boxed_glyphs(text, fonts, rng), rng)
-    return paper_and_ink(widen(distort_line(draw_glyphs(text, fonts, rng), rng), len(text)), rng)
+    return paper_and_ink(widen(distort_line(draw_text(text, fonts, rng), rng), len(text)), rng)
 
 
 def widen(ink: np.ndarray, chars: int) -> np.ndarray:
