@@ -18,6 +18,8 @@ LINE_MARGIN = 0.08  # Margin around a line's ink, as a fraction of the ink heigh
 MAX_LINE_ASPECT = 200  # Lines wider than this many heights are squeezed (bounds the work a huge image costs).
 MIN_INK_CONTRAST = 24.0  # Gray levels by which ink must differ from the paper; paper grain stays below.
 MIN_INK_FRACTION = 0.0005  # An image with fewer ink pixels than this (and than 4) has no ink at all.
+EDGE_BAND_COVERAGE = 0.8  # A left or right side inked along this much of its height is a page edge or shadow.
+EDGE_BAND_HALO = 2  # Columns past an edge band cleared with it (its soft, fainter border).
 
 
 def load_image(image: ImageInput) -> np.ndarray:
@@ -69,19 +71,47 @@ def to_ink(gray: np.ndarray) -> np.ndarray:
     """Map a grayscale image of either polarity to float32 ink in [0, 1] on a 0 background.
 
     The background is a plane fitted to the border pixels (so a lighting gradient is removed); light
-    backgrounds (paper) are inverted. An image with (almost) nothing darker than the paper by
-    MIN_INK_CONTRAST gray levels has no ink and maps to zeros.
+    backgrounds (paper) are inverted. Dark bands along the left or right side (page edges, scanner shadows)
+    are not ink: the paper is fitted again without them. An image with (almost) nothing darker than the paper
+    by MIN_INK_CONTRAST gray levels has no ink and maps to zeros.
     """
     image = gray.astype(np.float32)
-    background = _border_plane(image)
-    if float(background.mean()) > 127:  # A plane's mean is its median.
-        image, background = 255.0 - image, 255.0 - background
-    ink = np.clip(image - background, 0, None)
+    ink = _ink_over_paper(image)
+    left, right = _edge_bands(ink)
+    if left or right:
+        ink = np.zeros_like(ink)
+        if left + right < ink.shape[1]:
+            ink[:, left : ink.shape[1] - right] = _ink_over_paper(image[:, left : image.shape[1] - right])
     if np.count_nonzero(ink >= MIN_INK_CONTRAST) < max(4, MIN_INK_FRACTION * ink.size):
         return np.zeros_like(ink)  # Blank paper: grain and noise are not ink.
     peak = float(np.percentile(ink, 99.5)) if ink.size > 400 else float(ink.max())
     peak = max(peak, float(ink.max()) * 0.5, 1.0)
     return np.clip(ink / peak, 0.0, 1.0)
+
+
+def _ink_over_paper(image: np.ndarray) -> np.ndarray:
+    """Gray levels by which each pixel is inkier than the background plane, either polarity."""
+    background = _border_plane(image)
+    if float(background.mean()) > 127:  # A plane's mean is its median.
+        image, background = 255.0 - image, 255.0 - background
+    return np.clip(image - background, 0, None)
+
+
+def _edge_bands(ink: np.ndarray) -> tuple[int, int]:
+    """Columns of dark bands along the left and right sides, each with `EDGE_BAND_HALO` columns of its border.
+
+    Writing touches a side of a tight crop at a few points; a band inks most of the side's height
+    (`EDGE_BAND_COVERAGE`) and reaches inwards while columns stay at least half as inked.
+    """
+    inked = (ink >= MIN_INK_CONTRAST).mean(axis=0)  # Fraction of each column's rows that hold ink.
+    widths = []
+    for coverage in (inked, inked[::-1]):
+        if coverage[0] < EDGE_BAND_COVERAGE:
+            widths.append(0)
+            continue
+        ends = np.flatnonzero(coverage < EDGE_BAND_COVERAGE / 2)
+        widths.append(int(ends[0] if ends.size else len(coverage)) + EDGE_BAND_HALO)
+    return widths[0], widths[1]
 
 
 def _border_plane(image: np.ndarray) -> np.ndarray:

@@ -100,6 +100,31 @@ def test_paper_grain_is_not_ink_but_faint_strokes_are():
     assert strokes.min() > 0.6 and np.median(strokes) > 0.9 and ink[:10].max() < 0.5
 
 
+def strokes_on_paper() -> np.ndarray:
+    """A 60×400 line of 30 vertical strokes, 4 px wide and 30 px tall, dark on paper."""
+    image = np.full((60, 400), 235, dtype=np.uint8)
+    for left in range(40, 340, 10):
+        image[15:45, left : left + 4] = 30
+    return image
+
+
+@pytest.mark.parametrize("side", ["left", "right"])
+def test_a_page_edge_beside_the_line_is_not_read_as_ink(side):
+    image = strokes_on_paper()
+    edged = image.copy()
+    band, border = (slice(0, 12), slice(12, 14)) if side == "left" else (slice(-12, None), slice(-14, -12))
+    edged[:, band] = 60  # A scanner shadow along the whole side,
+    edged[:, border] = 150  # with a softer border.
+    assert np.array_equal(line_input(edged, 32), line_input(image, 32))
+
+
+def test_writing_that_touches_a_side_is_kept():
+    image = strokes_on_paper()
+    image[15:45, :4] = 30  # A stroke against the left side, as in a tight crop.
+    ink = to_ink(image)
+    assert ink[15:45, :4].min() > 0.8 and ink[:15, :4].max() == 0.0
+
+
 def test_lighting_gradient_is_removed():
     rows, cols = np.mgrid[0:40, 0:300]
     paper = 250 - 0.5 * rows - 0.3 * cols  # Darker towards the bottom right, 250 → 141.

@@ -90,6 +90,7 @@ def test_line_experiment_saves_an_artifact_the_predictor_reads(data_root, tmp_pa
     saved = json.loads(artifact.read_text())
     assert saved["decoding"] == "ctc" and saved["variable_width"] is True and saved["preprocessing"] == "line_input"
     assert len(saved["history"]["val_cer"]) == 2 and "test_cer" in saved["metrics"]
+    assert 0 < saved["history"]["elapsed_s"][0] < saved["history"]["elapsed_s"][1]
     assert saved["command"].startswith("python training/run_experiment.py --nowandb --save")
     assert 0 < saved["char_width"]["narrowest"] <= saved["char_width"]["typical"]
     line = np.full((40, 300), 230, dtype=np.uint8)
