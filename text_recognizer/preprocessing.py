@@ -18,7 +18,7 @@ LINE_MARGIN = 0.08  # Margin around a line's ink, as a fraction of the ink heigh
 MAX_LINE_ASPECT = 200  # Lines wider than this many heights are squeezed (bounds the work a huge image costs).
 MIN_INK_CONTRAST = 24.0  # Gray levels by which ink must differ from the paper; paper grain stays below.
 MIN_INK_FRACTION = 0.0005  # An image with fewer ink pixels than this (and than 4) has no ink at all.
-EDGE_BAND_COVERAGE = 0.8  # A left or right side inked along this much of its height is a page edge or shadow.
+EDGE_BAND_COVERAGE = 0.95  # A left or right side inked along (nearly) all its height is a page edge or shadow.
 EDGE_BAND_HALO = 2  # Columns past an edge band cleared with it (its soft, fainter border).
 
 

@@ -120,9 +120,9 @@ def test_a_page_edge_beside_the_line_is_not_read_as_ink(side):
 
 def test_writing_that_touches_a_side_is_kept():
     image = strokes_on_paper()
-    image[15:45, :4] = 30  # A stroke against the left side, as in a tight crop.
+    image[5:55, :4] = 30  # A tall stroke against the left side, as in a tight crop: 50 of its 60 rows.
     ink = to_ink(image)
-    assert ink[15:45, :4].min() > 0.8 and ink[:15, :4].max() == 0.0
+    assert ink[5:55, :4].min() > 0.7 and ink[:5, :4].max() == 0.0
 
 
 def test_lighting_gradient_is_removed():
