@@ -79,9 +79,10 @@ def to_ink(gray: np.ndarray) -> np.ndarray:
     ink = _ink_over_paper(image)
     left, right = _edge_bands(ink)
     if left or right:
+        stop = ink.shape[1] - right
         ink = np.zeros_like(ink)
-        if left + right < ink.shape[1]:
-            ink[:, left : ink.shape[1] - right] = _ink_over_paper(image[:, left : image.shape[1] - right])
+        if left < stop:
+            ink[:, left:stop] = _ink_over_paper(image[:, left:stop])
     if np.count_nonzero(ink >= MIN_INK_CONTRAST) < max(4, MIN_INK_FRACTION * ink.size):
         return np.zeros_like(ink)  # Blank paper: grain and noise are not ink.
     peak = float(np.percentile(ink, 99.5)) if ink.size > 400 else float(ink.max())
@@ -100,18 +101,19 @@ def _ink_over_paper(image: np.ndarray) -> np.ndarray:
 def _edge_bands(ink: np.ndarray) -> tuple[int, int]:
     """Columns of dark bands along the left and right sides, each with `EDGE_BAND_HALO` columns of its border.
 
-    Writing touches a side of a tight crop at a few points; a band inks most of the side's height
+    Writing touches a side of a tight crop at a few points; a band inks (nearly) all of the side's height
     (`EDGE_BAND_COVERAGE`) and reaches inwards while columns stay at least half as inked.
     """
     inked = (ink >= MIN_INK_CONTRAST).mean(axis=0)  # Fraction of each column's rows that hold ink.
-    widths = []
-    for coverage in (inked, inked[::-1]):
-        if coverage[0] < EDGE_BAND_COVERAGE:
-            widths.append(0)
-            continue
-        ends = np.flatnonzero(coverage < EDGE_BAND_COVERAGE / 2)
-        widths.append(int(ends[0] if ends.size else len(coverage)) + EDGE_BAND_HALO)
-    return widths[0], widths[1]
+    return _band_width(inked), _band_width(inked[::-1])
+
+
+def _band_width(coverage: np.ndarray) -> int:
+    """Columns of the band that starts at `coverage[0]` (0: none), with its halo."""
+    if coverage[0] < EDGE_BAND_COVERAGE:
+        return 0
+    ends = np.flatnonzero(coverage < EDGE_BAND_COVERAGE / 2)
+    return int(ends[0] if ends.size else coverage.size) + EDGE_BAND_HALO
 
 
 def _border_plane(image: np.ndarray) -> np.ndarray:
