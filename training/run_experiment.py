@@ -20,7 +20,9 @@ TRAIN_ARG_TYPES = {
     "early_stopping": bool,
     "lr_decay": bool,
     "clip_norm": float,
+    "seed": int,
 }
+NON_NEGATIVE_TRAIN_ARGS = ("seed",)  # Train args that may be 0; the others must be positive.
 WANDB_PROJECT = "text-recognizer"
 
 logger = logging.getLogger("run_experiment")
@@ -52,13 +54,16 @@ def _check_train_args(train_args: dict[str, Any]) -> None:
         expected = TRAIN_ARG_TYPES.get(key)
         if expected is None:
             raise ValueError(f"Unknown train_args key {key!r}; valid keys: {', '.join(TRAIN_ARG_TYPES)}")
-        ok = (
-            isinstance(value, bool)
-            if expected is bool
-            else isinstance(value, (int, float)) and not isinstance(value, bool)
-        )
-        if not ok or (expected is int and value != int(value)) or (expected is not bool and value <= 0):
-            raise ValueError(f"train_args.{key} must be a positive {expected.__name__}, got {json.dumps(value)}")
+        sign = "non-negative" if key in NON_NEGATIVE_TRAIN_ARGS else "positive"
+        if expected is bool:
+            ok = isinstance(value, bool)
+        else:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+            ok = ok and (expected is float or value == int(value))
+            ok = ok and (value >= 0 if sign == "non-negative" else value > 0)
+        if not ok:
+            kind = "bool" if expected is bool else f"{sign} {expected.__name__}"
+            raise ValueError(f"train_args.{key} must be a {kind}, got {json.dumps(value)}")
 
 
 def select_gpu(gpu: int) -> None:
@@ -89,9 +94,16 @@ def wandb_callbacks(config: dict[str, Any]) -> list:
 
 
 def build_experiment(config: dict[str, Any]) -> tuple[Any, Any]:
-    """Load the experiment's dataset and build its model; bad names or arguments raise ValueError."""
+    """Load the experiment's dataset and build its model; bad names or arguments raise ValueError.
+
+    The model's weights are drawn from `train_args.seed`, so an experiment trains alike every time it runs
+    (on the same software and kind of CPU).
+    """
+    import keras
+
     from text_recognizer.datasets import DATASETS
     from text_recognizer.models import MODELS
+    from text_recognizer.models.base import DEFAULT_SEED
     from text_recognizer.util import call_with_args, lookup
 
     dataset_cls = lookup(DATASETS, config["dataset"], "dataset")
@@ -99,6 +111,7 @@ def build_experiment(config: dict[str, Any]) -> tuple[Any, Any]:
     dataset = call_with_args(dataset_cls, config["dataset_args"], "dataset_args")
     dataset.load_or_generate_data()
     print(dataset)
+    keras.utils.set_random_seed(config["train_args"].get("seed", DEFAULT_SEED))
     return dataset, model_cls(config["network"], config["network_args"], {**dataset.config(), **config})
 
 

@@ -18,6 +18,7 @@ from text_recognizer.util import call_with_args, lookup
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 VALIDATION_FRACTION = 0.1
+DEFAULT_SEED = 0
 DATA_KEYS = ("dataset", "dataset_args", "input_shape", "output_shape", "mapping", "data_version")
 DEFAULT_TRAIN_ARGS = {
     "batch_size": 64,
@@ -26,6 +27,7 @@ DEFAULT_TRAIN_ARGS = {
     "early_stopping": True,
     "lr_decay": False,
     "clip_norm": None,  # Largest global norm of a step's gradients (None: no clipping).
+    "seed": DEFAULT_SEED,  # Seeds the batch order and augmentation here, and the initial weights in `run_experiment`.
 }
 LR_DECAY_FLOOR = 0.02  # With lr_decay, the learning rate follows a cosine from its start value to this fraction.
 
@@ -52,6 +54,7 @@ class Model:
         input_shape = tuple(data_config["input_shape"])
         self.network = build_network(network, input_shape, len(data_config["mapping"]), self.network_args)
         self.mapping: list[str] = data_config["mapping"]
+        self.rng = np.random.default_rng(DEFAULT_SEED)  # Draws training-batch augmentations.
 
     @property
     def name(self) -> str:
@@ -74,11 +77,20 @@ class Model:
         """Augment a training batch (identity unless a model overrides it)."""
         return x, y
 
-    def sequence(self, x: np.ndarray, y: np.ndarray, batch_size: int, train: bool = False) -> DatasetSequence:
-        """Batches for fit/evaluate; augmentation and shuffling on training batches only."""
+    def sequence(
+        self, x: np.ndarray, y: np.ndarray, batch_size: int, train: bool = False, seed: int = DEFAULT_SEED
+    ) -> DatasetSequence:
+        """Batches for fit/evaluate; augmentation and shuffling (from `seed`) on training batches only."""
         augment = self.augment_batch if train else None
         return DatasetSequence(
-            x, y, batch_size, shuffle=train, augment_fn=augment, format_fn=self.format_batch, sort_key=self.sort_key(x)
+            x,
+            y,
+            batch_size,
+            shuffle=train,
+            augment_fn=augment,
+            format_fn=self.format_batch,
+            seed=seed,
+            sort_key=self.sort_key(x),
         )
 
     def sort_key(self, x: np.ndarray) -> np.ndarray | None:
@@ -91,7 +103,10 @@ class Model:
         """Compile and fit on the dataset's training split, validating on a held-out part of it."""
         args = {**DEFAULT_TRAIN_ARGS, **train_args}
         val = validation_mask(len(dataset.x_train))
-        train_seq = self.sequence(dataset.x_train[~val], dataset.y_train[~val], args["batch_size"], train=True)
+        self.rng = np.random.default_rng(args["seed"])
+        train_seq = self.sequence(
+            dataset.x_train[~val], dataset.y_train[~val], args["batch_size"], train=True, seed=args["seed"]
+        )
         val_seq = self.sequence(dataset.x_train[val], dataset.y_train[val], args["batch_size"])
         learning_rate = args["learning_rate"]
         if args["lr_decay"]:

@@ -41,7 +41,6 @@ class LineModel(Model):
         if self.decoding == "argmax":  # The outputs must line up with the labels.
             network_args = {"output_length": data_config["output_shape"][0], **network_args}
         super().__init__(network, network_args, data_config)
-        self.rng = np.random.default_rng(0)
         self.char_width: dict[str, float] | None = data_config.get("char_width")
 
     @property

@@ -31,6 +31,8 @@ TINY = {
         (json.dumps({**TINY, "train_args": {"batch_size": 0}}), "train_args.batch_size must be a positive int"),
         (json.dumps({**TINY, "train_args": {"epochs": 2.5}}), "train_args.epochs must be a positive int"),
         (json.dumps({**TINY, "train_args": {"clip_norm": -1.0}}), "train_args.clip_norm must be a positive float"),
+        (json.dumps({**TINY, "train_args": {"seed": -1}}), "train_args.seed must be a non-negative int, got -1"),
+        (json.dumps({**TINY, "train_args": {"lr_decay": 1}}), "train_args.lr_decay must be a bool, got 1"),
         (json.dumps({**TINY, "train_args": {"momentum": 0.9}}), "Unknown train_args key 'momentum'; valid keys"),
         (json.dumps({**TINY, "network_args": [3]}), "network_args must be a JSON object"),
     ],
@@ -73,6 +75,18 @@ def test_tiny_experiment_trains_and_reports(data_root, capsys):
     main(["--nowandb", json.dumps(TINY)])
     out = capsys.readouterr().out
     assert "Training took" in out and "test_accuracy=" in out and "val_loss=" in out
+
+
+def test_an_experiment_trains_alike_from_the_same_seed(data_root):
+    def trained_weights(seed: int) -> list[np.ndarray]:
+        config = parse_experiment(json.dumps({**TINY, "train_args": {"epochs": 1, "batch_size": 32, "seed": seed}}))
+        dataset, model = build_experiment(config)
+        model.fit(dataset, config["train_args"])
+        return model.network.get_weights()
+
+    first, again, other = trained_weights(0), trained_weights(0), trained_weights(1)
+    assert all(np.array_equal(a, b) for a, b in zip(first, again, strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
 
 
 def test_line_experiment_saves_an_artifact_the_predictor_reads(data_root, tmp_path, monkeypatch, capsys):
