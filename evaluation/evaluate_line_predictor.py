@@ -94,10 +94,11 @@ def test_line_predictor_cer_by_font() -> None:
 def main() -> None:
     """Print CER on the synthetic test split or on each held-out font, or per-line results and CER for each `--dir`."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dir", type=Path, action="append", help="folder of <text>.png line images (repeatable)")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--dir", type=Path, action="append", help="folder of <text>.png line images (repeatable)")
+    source.add_argument("--by-font", action="store_true", help="CER on synthetic lines of each held-out font")
     parser.add_argument("--backend", choices=BACKENDS, default="onnx")
     parser.add_argument("--decoder", choices=DECODERS, default="greedy")
-    parser.add_argument("--by-font", action="store_true", help="CER on synthetic lines of each held-out font")
     args = parser.parse_args()
     predictor = LinePredictor(backend=args.backend, decoder=args.decoder)
     if args.by_font:
