@@ -11,7 +11,7 @@ import pytest
 
 from text_recognizer.datasets.handwriting import find_fonts
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
-from text_recognizer.datasets.synthetic_characters import TEST_FONTS
+from text_recognizer.datasets.synthetic_characters import held_out_fonts
 from text_recognizer.datasets.synthetic_lines import render_line
 from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, LINE_WIDTH, SyntheticLinesDataset, decode
 from text_recognizer.line_predictor import BACKENDS, DECODERS, LinePredictor
@@ -43,15 +43,10 @@ def font_test_lines(font: Path, count: int = FONT_LINES) -> tuple[list[np.ndarra
     return images, texts
 
 
-def held_out_fonts() -> tuple[Path, ...]:
-    """The installed fonts of `TEST_FONTS`: the synthetic test split is written in them, training lines never are."""
-    return tuple(font for font in find_fonts() if font.stem in TEST_FONTS)
-
-
 def cer_by_font(predictor: LinePredictor) -> dict[str, float]:
     """CER on lines written in each held-out font alone: how evenly the model reads unseen hands."""
     results = {}
-    for font in held_out_fonts():
+    for font in held_out_fonts(find_fonts()):
         images, texts = font_test_lines(font)
         results[font.stem] = character_error_rate([text for text, _ in predictor.predict_batch(images)], texts)
     return results
@@ -84,7 +79,7 @@ def test_line_predictor_cer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
 
 def test_line_predictor_cer_by_font() -> None:
     """No held-out font is read far worse than the rest: each stays under its own CER ceiling."""
-    if not held_out_fonts():
+    if not held_out_fonts(find_fonts()):
         pytest.skip("the held-out fonts are not installed (make setup installs them as root)")
     for font, cer in cer_by_font(LinePredictor()).items():
         print(f"{font}: CER {cer:.4f}")

@@ -16,9 +16,14 @@ TEST_FONTS = ("ComicNeue-LightItalic", "KaushanScript-Regular", "Purisa-Oblique"
 TEST_SHARE = 6  # The test split has a sixth as many samples per class as the train split.
 
 
+def held_out_fonts(fonts: tuple[Path, ...]) -> tuple[Path, ...]:
+    """The fonts among `fonts` that `TEST_FONTS` names: test data is written in them, training data never is."""
+    return tuple(f for f in fonts if f.stem in TEST_FONTS)
+
+
 def split_fonts(fonts: tuple[Path, ...]) -> dict[str, tuple[Path, ...]]:
     """Split fonts into disjoint train and test sets (all fonts serve both when the held-out fonts are missing)."""
-    test = tuple(f for f in fonts if f.stem in TEST_FONTS)
+    test = held_out_fonts(fonts)
     train = tuple(f for f in fonts if f not in test)
     return {"train": train, "test": test} if test and train else {"train": fonts, "test": fonts}
 
