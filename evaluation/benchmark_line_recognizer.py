@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from evaluation.evaluate_line_predictor import directory_lines, synthetic_test_lines
+from evaluation.evaluate_line_predictor import synthetic_test_lines
+from text_recognizer.datasets.line_folder_dataset import folder_lines
 from text_recognizer.line_predictor import DEFAULT_ARTIFACT, LinePredictor
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.preprocessing import ImageInput, load_image, to_ink
@@ -101,13 +102,15 @@ def training_lines_per_s(widths: tuple[int, ...] = TRAIN_WIDTHS) -> dict[int, fl
 def main() -> None:
     """Print one table for the chosen images, then cold start and training throughput."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dir", type=Path, action="append", help="folder of <text>.png line images (repeatable)")
+    parser.add_argument(
+        "--dir", type=Path, action="append", help="folder of <text>.png (or .jpg) line images (repeatable)"
+    )
     parser.add_argument("--synthetic", type=int, default=100, help="held-out synthetic lines to add (0: none)")
     args = parser.parse_args()
     images: list = []
     texts: list[str] = []
     for directory in args.dir or []:
-        paths, names = directory_lines(directory)
+        paths, names = folder_lines(directory)
         images, texts = images + paths, texts + names
     if args.synthetic:
         synthetic, synthetic_texts = synthetic_test_lines(args.synthetic)

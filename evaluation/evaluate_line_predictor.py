@@ -10,11 +10,12 @@ import numpy as np
 import pytest
 
 from text_recognizer.datasets.handwriting import find_fonts
+from text_recognizer.datasets.line_folder_dataset import folder_lines
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
 from text_recognizer.datasets.synthetic_characters import held_out_fonts
 from text_recognizer.datasets.synthetic_lines import render_line
 from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, LINE_WIDTH, SyntheticLinesDataset, decode
-from text_recognizer.line_predictor import BACKENDS, DECODERS, LinePredictor
+from text_recognizer.line_predictor import BACKENDS, DECODERS, DEFAULT_ARTIFACT, LinePredictor
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 
 CER_CEILING = 0.1  # The shipped model scores about 0.06 on these held-out fonts (0.04 with decoder "words").
@@ -32,12 +33,12 @@ def synthetic_test_lines(count: int = EVAL_LINES) -> tuple[list[np.ndarray], lis
     return list(dataset.x_test), [decode(y) for y in dataset.y_test]
 
 
-def font_test_lines(font: Path, count: int = FONT_LINES) -> tuple[list[np.ndarray], list[str]]:
+def font_test_lines(font: Path, count: int = FONT_LINES, seed: int = EVAL_SEED) -> tuple[list[np.ndarray], list[str]]:
     """Freshly rendered lines all written in one font (as whole lines, none boxed), with their texts."""
-    generator = SentenceGenerator(SyntheticLinesDataset().max_length, seed=EVAL_SEED)
+    generator = SentenceGenerator(SyntheticLinesDataset().max_length, seed=seed)
     texts = [generator.generate() for _ in range(count)]
     images = [
-        render_line(text, (font,), np.random.default_rng((EVAL_SEED, i)), LINE_HEIGHT, LINE_WIDTH)
+        render_line(text, (font,), np.random.default_rng((seed, i)), LINE_HEIGHT, LINE_WIDTH)
         for i, text in enumerate(texts)
     ]
     return images, texts
@@ -50,14 +51,6 @@ def cer_by_font(predictor: LinePredictor) -> dict[str, float]:
         images, texts = font_test_lines(font)
         results[font.stem] = character_error_rate([text for text, _ in predictor.predict_batch(images)], texts)
     return results
-
-
-def directory_lines(directory: Path) -> tuple[list[Path], list[str]]:
-    """Every `<text>.png` in `directory`, with the text its name gives."""
-    paths = sorted(directory.glob("*.png"))
-    if not paths:
-        raise ValueError(f"No .png images in {directory}")
-    return paths, [path.stem for path in paths]
 
 
 def test_line_predictor_cer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,12 +83,15 @@ def main() -> None:
     """Print CER on the synthetic test split or on each held-out font, or per-line results and CER for each `--dir`."""
     parser = argparse.ArgumentParser(description=__doc__)
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--dir", type=Path, action="append", help="folder of <text>.png line images (repeatable)")
+    source.add_argument(
+        "--dir", type=Path, action="append", help="folder of <text>.png (or .jpg) line images (repeatable)"
+    )
     source.add_argument("--by-font", action="store_true", help="CER on synthetic lines of each held-out font")
+    parser.add_argument("--artifact", type=Path, default=DEFAULT_ARTIFACT, help="model .json (default: the shipped)")
     parser.add_argument("--backend", choices=BACKENDS, default="onnx")
     parser.add_argument("--decoder", choices=DECODERS, default="greedy")
     args = parser.parse_args()
-    predictor = LinePredictor(backend=args.backend, decoder=args.decoder)
+    predictor = LinePredictor(args.artifact, backend=args.backend, decoder=args.decoder)
     if args.by_font:
         for font, cer in cer_by_font(predictor).items():
             print(f"held-out font {font}: CER {cer:.4f} on {FONT_LINES} lines")
@@ -107,7 +103,7 @@ def main() -> None:
         print(f"synthetic test exact match: {exact_match_rate(predictions, texts):.3f}")
         return
     for directory in args.dir:
-        paths, texts = directory_lines(directory)
+        paths, texts = folder_lines(directory)
         results = [predictor.predict(path) for path in paths]
         for expected, (predicted, confidence) in zip(texts, results, strict=True):
             print(f"{expected!r}\n  -> {predicted!r} {confidence:.3f}")

@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from text_recognizer.ctc import argmax_decode, greedy_decode, word_beam_search
-from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, ink_widths, line_input, round_up, stretch_line
+from text_recognizer.preprocessing import (
+    INK_THRESHOLD,
+    ImageInput,
+    ink_widths,
+    line_input,
+    narrow_stretch,
+    round_up,
+    stretch_line,
+)
 
 if TYPE_CHECKING:
     from text_recognizer.english import WordModel
@@ -21,8 +29,6 @@ DEFAULT_ARTIFACT = WEIGHTS_DIR / "LineModelCtc_SyntheticLinesDataset_line_cnn_ls
 BACKENDS = ("onnx", "keras")
 DECODERS = ("greedy", "words")
 PAD_MULTIPLE = 64  # Lines are padded to a multiple of this width, so few distinct shapes reach the network.
-MAX_STRETCH = 3.0  # Most a line narrower than the training lines is stretched before its second reading.
-MIN_STRETCH_CHARS = 4  # Fewer characters say little of a hand's width ("I" is narrow in any hand): read once.
 
 
 class LinePredictor:
@@ -34,8 +40,8 @@ class LinePredictor:
 
     Lines written more narrowly than any the model was trained on (fewer ink columns per character read than the
     artifact's `char_width["narrowest"]`) are stretched to the typical training width and read again: scaled to
-    the network's height, real lines with tall ascenders and descenders are often that narrow. Lines read as
-    fewer than `MIN_STRETCH_CHARS` characters are read once.
+    the network's height, real lines with tall ascenders and descenders are often that narrow (see
+    `preprocessing.narrow_stretch`; lines read as very few characters are read once).
 
     CTC models decode greedily (the likeliest character at each step) or with a beam search guided by English
     word frequencies ("words", see `text_recognizer.english.WordModel`): that reads English text better (about
@@ -108,10 +114,10 @@ class LinePredictor:
         """Replace the readings of lines narrower per character than the training lines by stretched readings."""
         narrow, stretched = [], []
         for index, (line, (text, _)) in enumerate(zip(lines, results, strict=True)):
-            per_char = int(ink_widths(line[None])[0]) / max(1, len(text))
-            if len(text) >= MIN_STRETCH_CHARS and per_char < char_width["narrowest"]:
+            factor = narrow_stretch(int(ink_widths(line[None])[0]), len(text), char_width)
+            if factor > 1:
                 narrow.append(index)
-                stretched.append(stretch_line(line, min(MAX_STRETCH, char_width["typical"] / per_char)))
+                stretched.append(stretch_line(line, factor))
         for index, result in zip(narrow, self._read_grouped(stretched), strict=True):
             results[index] = result
 

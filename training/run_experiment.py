@@ -9,6 +9,7 @@ import os
 import shlex
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 EXPERIMENT_KEYS = ("dataset", "dataset_args", "model", "network", "network_args", "train_args", "experiment_group")
@@ -115,6 +116,27 @@ def build_experiment(config: dict[str, Any]) -> tuple[Any, Any]:
     return dataset, model_cls(config["network"], config["network_args"], {**dataset.config(), **config})
 
 
+def init_weights(model: Any, artifact: Path) -> None:
+    """Start from a saved model's weights (fine-tuning); it must be the same model, network and mapping."""
+    try:
+        saved = json.loads(artifact.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"Cannot read the model to start from, {artifact}: {e}") from e
+    ours = {"model": type(model).__name__, "network": model.network_name, "network_args": model.network_args}
+    for key, value in ours.items():
+        if saved.get(key) != value:
+            raise ValueError(f"{artifact} has {key} {json.dumps(saved.get(key))}; the experiment's must match it")
+    if saved.get("mapping") != model.mapping:
+        raise ValueError(f"{artifact} reads other characters than the experiment's dataset")
+    weights = Path(str(artifact).removesuffix(".json") + ".weights.h5")
+    if not weights.exists():
+        raise ValueError(f"{weights} is missing: the model to start from has no weights")
+    model.network.load_weights(weights)
+    if "char_width" in saved:
+        model.char_width = saved["char_width"]  # Fine-tuning reads lines at the widths the model knows.
+    print(f"Starting from the weights of {artifact}")
+
+
 def run_experiment(config: dict[str, Any], dataset: Any, model: Any, save: bool, use_wandb: bool, command: str) -> dict:
     """Fit the model, evaluate it on the test split and optionally save the artifact."""
     callbacks = wandb_callbacks(config) if use_wandb else []
@@ -146,6 +168,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--save", action="store_true", help="save weights and JSON to text_recognizer/weights")
     parser.add_argument("--gpu", type=int, default=0, help="GPU index; negative: take a free GPU")
     parser.add_argument("--nowandb", action="store_true", help="do not track with Weights & Biases")
+    parser.add_argument("--init-from", type=Path, help="a saved model's .json whose weights training starts from")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     command = shlex.join(["python", "training/run_experiment.py", *(sys.argv[1:] if argv is None else argv)])
@@ -153,6 +176,8 @@ def main(argv: list[str] | None = None) -> None:
         config = parse_experiment(args.experiment_config)
         select_gpu(args.gpu)
         dataset, model = build_experiment(config)
+        if args.init_from:
+            init_weights(model, args.init_from)
     except ValueError as e:
         parser.exit(2, f"error: {e}\n")
     run_experiment(config, dataset, model, save=args.save, use_wandb=not args.nowandb, command=command)

@@ -12,7 +12,7 @@ from scipy import ndimage
 from text_recognizer.ctc import argmax_decode
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models.base import Model, validation_mask
-from text_recognizer.preprocessing import ink_widths, round_up
+from text_recognizer.preprocessing import ink_widths, narrow_stretch, round_up, stretch_line
 
 CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve.
 TRIM_MULTIPLE = 32  # Trimmed batches keep a width that is a multiple of this (whole network steps).
@@ -29,6 +29,18 @@ def char_widths(x: np.ndarray, y: np.ndarray, blank: int) -> dict[str, float]:
     chars = (y != blank).sum(axis=1)
     widths = ink_widths(x)[chars > 0] / chars[chars > 0]
     return {"narrowest": round(float(np.percentile(widths, 1)), 2), "typical": round(float(np.median(widths)), 2)}
+
+
+def stretch_narrow_lines(x: np.ndarray, y: np.ndarray, char_width: dict[str, float], blank: int) -> np.ndarray:
+    """Lines stretched as the predictor of a model trained at `char_width` stretches them (by their true lengths)."""
+    x = x.copy()
+    for row, width, chars in zip(x, ink_widths(x), (y != blank).sum(axis=1), strict=True):
+        factor = min(narrow_stretch(int(width), int(chars), char_width), row.shape[1] / max(1, width))
+        if factor > 1:
+            line = stretch_line(row[:, :width], factor)
+            row[:] = 0
+            row[:, : line.shape[1]] = line
+    return x
 
 
 class LineModel(Model):
@@ -87,8 +99,16 @@ class LineModel(Model):
         return [("".join(self.mapping[i] for i in indices), conf) for indices, conf in decoded]
 
     def fit(self, dataset: Any, train_args: dict[str, Any], callbacks: list | None = None) -> Any:
-        """Fit with a per-epoch validation CER and exact-line match; measure the training lines' char widths."""
-        self.char_width = char_widths(dataset.x_train, dataset.y_train, self.blank)
+        """Fit with a per-epoch validation CER and exact-line match; measure the training lines' char widths.
+
+        A model that starts from saved weights (fine-tuning) keeps their char widths instead: the dataset's lines
+        narrower than those are stretched to them, both splits, as the model's predictor will stretch them.
+        """
+        if self.char_width is None:
+            self.char_width = char_widths(dataset.x_train, dataset.y_train, self.blank)
+        else:
+            dataset.x_train = stretch_narrow_lines(dataset.x_train, dataset.y_train, self.char_width, self.blank)
+            dataset.x_test = stretch_narrow_lines(dataset.x_test, dataset.y_test, self.char_width, self.blank)
         val_rows = np.flatnonzero(validation_mask(len(dataset.x_train)))[:CER_SAMPLE]
         cer = CerCallback(self, dataset.x_train[val_rows], dataset.y_train[val_rows])
         return super().fit(dataset, train_args, [cer, *(callbacks or [])])

@@ -10,7 +10,8 @@ from text_recognizer.datasets.sentence_generator import ALPHANUMERIC_CHARS
 from text_recognizer.datasets.synthetic_lines import build_line
 from text_recognizer.datasets.synthetic_lines_dataset import decode
 from text_recognizer.models import LineModel, LineModelCtc
-from text_recognizer.models.line_model import char_widths
+from text_recognizer.models.line_model import char_widths, stretch_narrow_lines
+from text_recognizer.preprocessing import ink_widths
 
 
 def test_argmax_decode_stops_at_padding():
@@ -151,3 +152,14 @@ def test_char_widths_are_ink_columns_per_labelled_character():
     x[100, 1, 10] = 255
     widths = char_widths(x, y, blank=9)
     assert widths == {"narrowest": 10.0, "typical": pytest.approx(11.12, abs=0.01)}
+
+
+def test_fine_tuning_stretches_lines_narrower_than_the_model_knows():
+    x = np.zeros((3, 4, 100), dtype=np.uint8)
+    x[:, :, :20] = 200  # 20 ink columns each: for 4 characters, 5 per character.
+    y = np.full((3, 6), 9)
+    y[0, :4] = y[1, :2] = 1  # Line 1 has too few characters to judge its width.
+    y[2, :] = 1  # 6 characters: 3.3 columns each, stretched 3 times (the most), to 64 (a multiple of 8).
+    stretched = stretch_narrow_lines(x, y, {"narrowest": 8.0, "typical": 10.0}, blank=9)
+    assert ink_widths(stretched).tolist() == [40, 20, 64]
+    assert stretched.dtype == np.uint8 and np.array_equal(x[:, :, 20:], np.zeros_like(x[:, :, 20:]))  # x is kept.

@@ -2,13 +2,15 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
-from text_recognizer.line_predictor import LinePredictor
-from text_recognizer.models import base
-from training.run_experiment import build_experiment, main, parse_experiment
+from text_recognizer.line_predictor import DEFAULT_ARTIFACT, LinePredictor
+from text_recognizer.models import base, load_model
+from text_recognizer.tests.test_line_folder_dataset import TEXTS, write_lines
+from training.run_experiment import build_experiment, init_weights, main, parse_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
 TINY = {
@@ -112,3 +114,30 @@ def test_line_experiment_saves_an_artifact_the_predictor_reads(data_root, tmp_pa
     onnx, keras_backend = LinePredictor(artifact, "onnx"), LinePredictor(artifact, "keras")
     np.testing.assert_allclose(onnx.outputs([line]), keras_backend.outputs([line]), atol=1e-4)
     assert onnx.predict(line)[0] == keras_backend.predict(line)[0]
+
+
+def test_init_from_starts_from_a_saved_model_that_matches(data_root, tmp_path):
+    write_lines(tmp_path / "lines", TEXTS)
+    saved = json.loads(DEFAULT_ARTIFACT.read_text())
+
+    def folder_experiment(network_args: dict) -> Any:
+        config = {
+            "dataset": "LineFolderDataset",
+            "dataset_args": {"directory": str(tmp_path / "lines")},
+            "model": "LineModelCtc",
+            "network": "line_cnn_lstm",
+            "network_args": network_args,
+        }
+        return build_experiment(parse_experiment(json.dumps(config)))[1]
+
+    model = folder_experiment(saved["network_args"])
+    init_weights(model, DEFAULT_ARTIFACT)
+    shipped = load_model(DEFAULT_ARTIFACT)
+    assert all(
+        np.array_equal(a, b) for a, b in zip(model.network.get_weights(), shipped.network.get_weights(), strict=True)
+    )
+    assert model.char_width == saved["char_width"]
+    with pytest.raises(ValueError, match="has network_args .*; the experiment's must match it"):
+        init_weights(folder_experiment({}), DEFAULT_ARTIFACT)
+    with pytest.raises(ValueError, match="Cannot read the model to start from, .*nothing.json"):
+        init_weights(model, tmp_path / "nothing.json")
