@@ -19,6 +19,7 @@ TRIM_MULTIPLE = 32  # Trimmed batches keep a width that is a multiple of this (w
 THIN_PROBABILITY = 0.35  # Training lines whose strokes are thinned (scans of pencil or fine pens).
 THICKEN_PROBABILITY = 0.15  # Training lines whose strokes are thickened.
 MIN_CONTRAST = 0.45  # Training lines keep between this fraction and all of their ink intensity.
+CER_TARGET = 0.05  # Training reports when the validation CER first reaches this (time to target).
 
 
 def char_widths(x: np.ndarray, y: np.ndarray, blank: int) -> dict[str, float]:
@@ -129,16 +130,20 @@ class LineModel(Model):
 
 
 class CerCallback(keras.callbacks.Callback):
-    """Adds `val_cer`, `val_exact` and `elapsed_s` (seconds since training began) to the logs after every epoch."""
+    """Adds `val_cer`, `val_exact` and `elapsed_s` (seconds since training began) to the logs after every epoch.
+
+    It also prints when the validation CER first reaches CER_TARGET.
+    """
 
     def __init__(self, model: LineModel, x: np.ndarray, y: np.ndarray) -> None:
         super().__init__()
         self.line_model, self.x, self.y = model, x, y
         self.start = time.monotonic()
+        self.reached = False
 
     def on_train_begin(self, logs: dict | None = None) -> None:
         """Start the clock."""
-        self.start = time.monotonic()
+        self.start, self.reached = time.monotonic(), False
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         """Decode the sample and log its CER."""
@@ -147,3 +152,6 @@ class CerCallback(keras.callbacks.Callback):
         if logs is not None:
             logs["val_cer"], logs["val_exact"], logs["elapsed_s"] = metrics["cer"], metrics["exact"], elapsed
         print(f"epoch {epoch + 1}: val_cer={metrics['cer']:.4f} val_exact={metrics['exact']:.3f} after {elapsed:.0f} s")
+        if metrics["cer"] <= CER_TARGET and not self.reached:
+            self.reached = True
+            print(f"validation CER reached the {CER_TARGET:.0%} target after {elapsed:.0f} s (epoch {epoch + 1})")

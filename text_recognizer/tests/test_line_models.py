@@ -10,7 +10,7 @@ from text_recognizer.datasets.sentence_generator import ALPHANUMERIC_CHARS
 from text_recognizer.datasets.synthetic_lines import build_line
 from text_recognizer.datasets.synthetic_lines_dataset import decode
 from text_recognizer.models import LineModel, LineModelCtc
-from text_recognizer.models.line_model import char_widths, stretch_narrow_lines
+from text_recognizer.models.line_model import CerCallback, char_widths, stretch_narrow_lines
 from text_recognizer.preprocessing import ink_widths
 
 
@@ -163,3 +163,19 @@ def test_fine_tuning_stretches_lines_narrower_than_the_model_knows():
     stretched = stretch_narrow_lines(x, y, {"narrowest": 8.0, "typical": 10.0}, blank=9)
     assert ink_widths(stretched).tolist() == [40, 20, 64]
     assert stretched.dtype == np.uint8 and np.array_equal(x[:, :, 20:], np.zeros_like(x[:, :, 20:]))  # x is kept.
+
+
+def test_training_reports_once_when_the_validation_cer_reaches_the_target(capsys):
+    class Scores:  # Validation CER of successive epochs.
+        cers = iter([0.2, 0.05, 0.04])
+
+        def evaluate(self, x, y):
+            return {"cer": next(self.cers), "exact": 0.0}
+
+    callback = CerCallback(Scores(), np.zeros((1, 32, 64)), np.zeros((1, 4)))
+    callback.on_train_begin()
+    for epoch in range(3):
+        callback.on_epoch_end(epoch, {})
+    reports = [line for line in capsys.readouterr().out.splitlines() if "target" in line]
+    assert len(reports) == 1 and reports[0].startswith("validation CER reached the 5% target after")
+    assert reports[0].endswith("(epoch 2)")
