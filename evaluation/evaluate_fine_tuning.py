@@ -19,6 +19,7 @@ from PIL import Image
 
 from evaluation.evaluate_line_predictor import font_test_lines
 from text_recognizer.datasets.handwriting import find_fonts
+from text_recognizer.datasets.line_folder_dataset import names_a_file
 from text_recognizer.datasets.synthetic_characters import held_out_fonts
 from text_recognizer.line_predictor import DEFAULT_ARTIFACT, LinePredictor
 from text_recognizer.metrics import character_error_rate
@@ -38,13 +39,13 @@ def write_folder(images: list[np.ndarray], texts: list[str], directory: Path) ->
     directory.mkdir(parents=True, exist_ok=True)
     for image, text in zip(images, texts, strict=True):
         path = directory / f"{text}.png"
-        if text and "/" not in text and not text.startswith(".") and not path.exists():
+        if names_a_file(text) and not path.exists():
             Image.fromarray(255 - image).save(path)
     return len(list(directory.glob("*.png")))
 
 
-def fine_tune(directory: Path, weights_dir: Path) -> Path:
-    """Fine-tune the shipped line model on a folder of lines; return the tuned model's .json."""
+def fine_tune(directory: Path) -> Path:
+    """Fine-tune the shipped line model on a folder of lines; return the tuned model's .json (in WEIGHTS_DIR)."""
     shipped = json.loads(DEFAULT_ARTIFACT.read_text())
     experiment = {
         "dataset": "LineFolderDataset",
@@ -55,7 +56,7 @@ def fine_tune(directory: Path, weights_dir: Path) -> Path:
         "train_args": TUNING_TRAIN_ARGS,
     }
     run_experiment(["--nowandb", "--save", "--init-from", str(DEFAULT_ARTIFACT), json.dumps(experiment)])
-    return weights_dir / f"{shipped['model']}_LineFolderDataset_{shipped['network']}.json"
+    return base.WEIGHTS_DIR / f"{shipped['model']}_LineFolderDataset_{shipped['network']}.json"
 
 
 def cer_before_and_after(work: Path) -> tuple[float, float]:
@@ -63,7 +64,7 @@ def cer_before_and_after(work: Path) -> tuple[float, float]:
     font = next(font for font in held_out_fonts(find_fonts()) if font.stem == HAND)
     count = write_folder(*font_test_lines(font, TUNING_LINES, TUNING_SEED), work / "lines")
     print(f"fine-tuning on {count} lines in {HAND}")
-    tuned = fine_tune(work / "lines", work / "weights")
+    tuned = fine_tune(work / "lines")
     images, texts = font_test_lines(font, READ_LINES)
     cers = []
     for artifact in (DEFAULT_ARTIFACT, tuned):

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from text_recognizer.datasets.line_folder_dataset import names_a_file
 from text_recognizer.preprocessing import INK_THRESHOLD, load_image, to_ink
 
 MIN_ROW_INK = 0.05  # Rows with less ink than this fraction of the inkiest row's lie outside the text.
@@ -57,8 +58,7 @@ def save_lines(page: Path, transcript: Path, out_dir: Path) -> list[Path]:
     texts = [line.strip() for line in transcript.read_text().splitlines() if line.strip()]
     if not texts:
         raise ValueError(f"{transcript} has no text")
-    bad = [text for text in texts if "/" in text or text.startswith(".")]
-    if bad or len(set(texts)) < len(texts):
+    if not all(map(names_a_file, texts)) or len(set(texts)) < len(texts):
         raise ValueError(f"{transcript}: lines must be distinct, without '/' or a leading '.', to name files")
     gray = load_image(page)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -128,7 +128,9 @@ def init_weights(model: Any, artifact: Path) -> None:
             raise ValueError(f"{artifact} has {key} {json.dumps(saved.get(key))}; the experiment's must match it")
     if saved.get("mapping") != model.mapping:
         raise ValueError(f"{artifact} reads other characters than the experiment's dataset")
-    weights = Path(str(artifact).removesuffix(".json") + ".weights.h5")
+    from text_recognizer.models.base import weights_path
+
+    weights = weights_path(artifact)
     if not weights.exists():
         raise ValueError(f"{weights} is missing: the model to start from has no weights")
     model.network.load_weights(weights)

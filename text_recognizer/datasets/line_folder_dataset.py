@@ -22,6 +22,11 @@ MIN_LINES = 20  # Fewer lines cannot fill a training, a validation and a test sp
 SHOWN_PROBLEMS = 5  # Files named in an error about bad labels.
 
 
+def names_a_file(text: str) -> bool:
+    """Whether `text` can name its line's image file (`<text>.png`)."""
+    return bool(text) and "/" not in text and not text.startswith(".")
+
+
 def folder_lines(directory: Path) -> tuple[list[Path], list[str]]:
     """Every line image in `directory` (sorted by name), with the text its name gives."""
     if not directory.is_dir():

@@ -37,6 +37,11 @@ def validation_mask(n: int) -> np.ndarray:
     return np.random.default_rng(0).random(n) < VALIDATION_FRACTION
 
 
+def weights_path(json_path: Path) -> Path:
+    """The `.weights.h5` file saved beside a model's `.json`."""
+    return Path(str(json_path).removesuffix(".json") + ".weights.h5")
+
+
 def build_network(name: str, input_shape: tuple[int, ...], num_classes: int, network_args: dict) -> keras.Model:
     """Call the registered builder `name`; unknown names or arguments raise one clear ValueError."""
     builder = lookup(NETWORKS, name, "network")
@@ -168,5 +173,5 @@ class Model:
         """Rebuild a saved model from its JSON and weights."""
         config = json.loads(Path(json_path).read_text())
         model = cls(config["network"], config["network_args"], config)
-        model.network.load_weights(str(json_path).removesuffix(".json") + ".weights.h5")
+        model.network.load_weights(weights_path(json_path))
         return model

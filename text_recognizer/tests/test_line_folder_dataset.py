@@ -30,11 +30,8 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_folder_lines_are_labelled_by_name_and_split(folder):
     dataset = LineFolderDataset(str(folder))
     dataset.load_or_generate_data()
-    assert dataset.x_train.shape == (20, LINE_HEIGHT, LINE_WIDTH) and dataset.x_test.shape == (
-        5,
-        LINE_HEIGHT,
-        LINE_WIDTH,
-    )
+    assert dataset.x_train.shape == (20, LINE_HEIGHT, LINE_WIDTH)
+    assert dataset.x_test.shape == (5, LINE_HEIGHT, LINE_WIDTH)
     assert sorted(decode(y) for y in [*dataset.y_train, *dataset.y_test]) == TEXTS
     assert dataset.x_train.dtype == np.uint8
     assert dataset.x_train[:, :, -10:].max() == 0 and dataset.x_train.max() > 200  # White ink on black, left-aligned.
