@@ -21,9 +21,11 @@ TRAIN_ARG_TYPES = {
     "early_stopping": bool,
     "lr_decay": bool,
     "clip_norm": float,
+    "ema_momentum": float,
     "seed": int,
 }
 NON_NEGATIVE_TRAIN_ARGS = ("seed",)  # Train args that may be 0; the others must be positive.
+FRACTION_TRAIN_ARGS = ("ema_momentum",)  # Train args that must also be below 1.
 WANDB_PROJECT = "text-recognizer"
 
 logger = logging.getLogger("run_experiment")
@@ -56,14 +58,15 @@ def _check_train_args(train_args: dict[str, Any]) -> None:
         if expected is None:
             raise ValueError(f"Unknown train_args key {key!r}; valid keys: {', '.join(TRAIN_ARG_TYPES)}")
         sign = "non-negative" if key in NON_NEGATIVE_TRAIN_ARGS else "positive"
+        bound = " below 1" if key in FRACTION_TRAIN_ARGS else ""
         if expected is bool:
             ok = isinstance(value, bool)
         else:
             ok = isinstance(value, (int, float)) and not isinstance(value, bool)
             ok = ok and (expected is float or value == int(value))
-            ok = ok and (value >= 0 if sign == "non-negative" else value > 0)
+            ok = ok and (value >= 0 if sign == "non-negative" else value > 0) and (not bound or value < 1)
         if not ok:
-            kind = "bool" if expected is bool else f"{sign} {expected.__name__}"
+            kind = "bool" if expected is bool else f"{sign} {expected.__name__}{bound}"
             raise ValueError(f"train_args.{key} must be a {kind}, got {json.dumps(value)}")
 
 

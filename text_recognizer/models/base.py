@@ -27,6 +27,7 @@ DEFAULT_TRAIN_ARGS = {
     "early_stopping": True,
     "lr_decay": False,
     "clip_norm": None,  # Largest global norm of a step's gradients (None: no clipping).
+    "ema_momentum": None,  # Validate and save an exponential moving average of the weights (None: the weights).
     "seed": DEFAULT_SEED,  # Seeds the batch order and augmentation here, and the initial weights in `run_experiment`.
 }
 LR_DECAY_FLOOR = 0.02  # With lr_decay, the learning rate follows a cosine from its start value to this fraction.
@@ -46,6 +47,21 @@ def build_network(name: str, input_shape: tuple[int, ...], num_classes: int, net
     """Call the registered builder `name`; unknown names or arguments raise one clear ValueError."""
     builder = lookup(NETWORKS, name, "network")
     return call_with_args(builder, network_args, "network_args", input_shape, num_classes)
+
+
+class SwapInAverage(keras.callbacks.SwapEMAWeights):
+    """Holds the optimizer's moving average of the weights in the network from each epoch's end to the next
+    epoch's start, so that validation, callbacks after this one and the saved model all use the average.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(swap_on_epoch=True)
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Swap the average in; when the fit ends here, keep it (Keras does so only after the last epoch)."""
+        super().on_epoch_end(epoch, logs)
+        if self.model.stop_training and epoch < self.params["epochs"] - 1:
+            self._finalize_ema_values()
 
 
 class Model:
@@ -117,14 +133,17 @@ class Model:
         if args["lr_decay"]:
             steps = args["epochs"] * len(train_seq)
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=LR_DECAY_FLOOR)
-        self.network.compile(
-            optimizer=keras.optimizers.Adam(learning_rate, global_clipnorm=args["clip_norm"]),
-            loss=self.loss(),
-            metrics=self.metrics(),
+        ema = args["ema_momentum"] is not None
+        optimizer = keras.optimizers.Adam(
+            learning_rate,
+            global_clipnorm=args["clip_norm"],
+            use_ema=ema,
+            ema_momentum=args["ema_momentum"] if ema else 0.99,
         )
-        callbacks = list(callbacks or [])
-        if args["early_stopping"]:
-            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3))
+        self.network.compile(optimizer=optimizer, loss=self.loss(), metrics=self.metrics())
+        callbacks = [*([SwapInAverage()] if ema else []), *(callbacks or [])]
+        if args["early_stopping"]:  # First, so that the average is swapped in for good when it stops the fit.
+            callbacks.insert(0, keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3))
         return self.network.fit(
             train_seq, validation_data=val_seq, epochs=args["epochs"], callbacks=callbacks, verbose=2
         )

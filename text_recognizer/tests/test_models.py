@@ -7,6 +7,7 @@ import pytest
 
 from text_recognizer.datasets.emnist_dataset import EmnistDataset
 from text_recognizer.models import CharacterModel
+from text_recognizer.models.base import SwapInAverage, validation_mask
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +47,47 @@ def test_fit_save_and_load_round_trip(characters, tmp_path):
     onnx_probs = session.run(None, {session.get_inputs()[0].name: x})[0]
     assert np.allclose(onnx_probs, loaded.network.predict_on_batch(x), atol=1e-5)
     assert loaded.data_config["dataset_args"] == {"samples_per_class": 2}
+
+
+def _weights(network: keras.Model) -> list[np.ndarray]:
+    return [keras.ops.convert_to_numpy(w).copy() for w in network.trainable_weights]
+
+
+def _moving_average(steps: list[list[np.ndarray]], momentum: float) -> list[np.ndarray]:
+    average = steps[0]  # The average starts at the weights after the first step.
+    for weights in steps[1:]:
+        average = [momentum * a + (1 - momentum) * w for a, w in zip(average, weights, strict=True)]
+    return average
+
+
+def test_ema_momentum_validates_and_saves_the_moving_average(characters):
+    model = CharacterModel("mlp", {}, characters.config())
+    steps: list[list[np.ndarray]] = []
+    at_epoch_end: list[list[np.ndarray]] = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda *_, **__: steps.append(_weights(model.network)),
+        on_epoch_end=lambda *_, **__: at_epoch_end.append(_weights(model.network)),
+    )
+    train_args = {"epochs": 2, "batch_size": 32, "ema_momentum": 0.9, "early_stopping": False}
+    history = model.fit(characters, train_args, [record])
+    final = _weights(model.network)
+    assert all(np.allclose(f, a, atol=1e-5) for f, a in zip(final, _moving_average(steps, 0.9), strict=True))
+    first_epoch = steps[: len(steps) // 2]  # Callbacks (the CER) see the average at each epoch's end.
+    assert all(np.allclose(e, a, atol=1e-5) for e, a in zip(at_epoch_end[0], _moving_average(first_epoch, 0.9)))
+    assert not all(np.allclose(f, w, atol=1e-5) for f, w in zip(final, steps[-1], strict=True))
+    val = validation_mask(len(characters.x_train))
+    val_loss = model.network.evaluate(model.sequence(characters.x_train[val], characters.y_train[val], 32), verbose=0)
+    assert np.isclose(history.history["val_loss"][-1], val_loss[0], rtol=1e-4)  # Validated on the average.
+
+
+def test_a_fit_stopped_early_keeps_the_moving_average(characters):
+    model = CharacterModel("mlp", {}, characters.config())
+    model.network.compile(optimizer=keras.optimizers.Adam(1e-3, use_ema=True, ema_momentum=0.9), loss=model.loss())
+    steps: list[list[np.ndarray]] = []
+    stop = keras.callbacks.LambdaCallback(on_epoch_end=lambda *_, **__: setattr(model.network, "stop_training", True))
+    record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda *_, **__: steps.append(_weights(model.network)))
+    batches = model.sequence(characters.x_train, characters.y_train, 32)
+    model.network.fit(batches, epochs=3, callbacks=[stop, SwapInAverage(), record], verbose=0)
+    final = _weights(model.network)
+    assert len(steps) == len(batches) > 1  # One epoch.
+    assert all(np.allclose(f, a, atol=1e-5) for f, a in zip(final, _moving_average(steps, 0.9), strict=True))

@@ -33,6 +33,7 @@ TINY = {
         (json.dumps({**TINY, "train_args": {"batch_size": 0}}), "train_args.batch_size must be a positive int"),
         (json.dumps({**TINY, "train_args": {"epochs": 2.5}}), "train_args.epochs must be a positive int"),
         (json.dumps({**TINY, "train_args": {"clip_norm": -1.0}}), "train_args.clip_norm must be a positive float"),
+        (json.dumps({**TINY, "train_args": {"ema_momentum": 1}}), "ema_momentum must be a positive float below 1"),
         (json.dumps({**TINY, "train_args": {"seed": -1}}), "train_args.seed must be a non-negative int, got -1"),
         (json.dumps({**TINY, "train_args": {"lr_decay": 1}}), "train_args.lr_decay must be a bool, got 1"),
         (json.dumps({**TINY, "train_args": {"momentum": 0.9}}), "Unknown train_args key 'momentum'; valid keys"),
