@@ -73,7 +73,8 @@ def test_ema_momentum_validates_and_saves_the_moving_average(characters):
     final = _weights(model.network)
     assert all(np.allclose(f, a, atol=1e-5) for f, a in zip(final, _moving_average(steps, 0.9), strict=True))
     first_epoch = steps[: len(steps) // 2]  # Callbacks (the CER) see the average at each epoch's end.
-    assert all(np.allclose(e, a, atol=1e-5) for e, a in zip(at_epoch_end[0], _moving_average(first_epoch, 0.9)))
+    first_average = _moving_average(first_epoch, 0.9)
+    assert all(np.allclose(e, a, atol=1e-5) for e, a in zip(at_epoch_end[0], first_average, strict=True))
     assert not all(np.allclose(f, w, atol=1e-5) for f, w in zip(final, steps[-1], strict=True))
     val = validation_mask(len(characters.x_train))
     val_loss = model.network.evaluate(model.sequence(characters.x_train[val], characters.y_train[val], 32), verbose=0)
