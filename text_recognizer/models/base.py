@@ -134,12 +134,8 @@ class Model:
             steps = args["epochs"] * len(train_seq)
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=LR_DECAY_FLOOR)
         ema = args["ema_momentum"] is not None
-        optimizer = keras.optimizers.Adam(
-            learning_rate,
-            global_clipnorm=args["clip_norm"],
-            use_ema=ema,
-            ema_momentum=args["ema_momentum"] if ema else 0.99,
-        )
+        ema_args = {"use_ema": True, "ema_momentum": args["ema_momentum"]} if ema else {}
+        optimizer = keras.optimizers.Adam(learning_rate, global_clipnorm=args["clip_norm"], **ema_args)
         self.network.compile(optimizer=optimizer, loss=self.loss(), metrics=self.metrics())
         callbacks = [*([SwapInAverage()] if ema else []), *(callbacks or [])]
         if args["early_stopping"]:  # First, so that the average is swapped in for good when it stops the fit.
