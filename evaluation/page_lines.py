@@ -54,12 +54,17 @@ def line_bounds(ink: np.ndarray, count: int) -> list[tuple[int, int]]:
 
 
 def save_lines(page: Path, transcript: Path, out_dir: Path) -> list[Path]:
-    """Save each line of `page` as `out_dir/<text>.png`; return the paths."""
+    """Save each line of `page` as `out_dir/<text>.png`, its text from `transcript`; return the paths."""
     texts = [line.strip() for line in transcript.read_text().splitlines() if line.strip()]
     if not texts:
         raise ValueError(f"{transcript} has no text")
+    return cut_page(page, texts, out_dir)
+
+
+def cut_page(page: Path, texts: list[str], out_dir: Path) -> list[Path]:
+    """Save line k of `page` as `out_dir/<texts[k]>.png`; return the paths."""
     if not all(map(names_a_file, texts)) or len(set(texts)) < len(texts):
-        raise ValueError(f"{transcript}: lines must be distinct, without '/' or a leading '.', to name files")
+        raise ValueError(f"The lines of {page} must be distinct, without '/' or a leading '.', to name files")
     gray = load_image(page)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

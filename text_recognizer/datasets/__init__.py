@@ -5,12 +5,19 @@ from text_recognizer.datasets.emnist_dataset import EmnistDataset
 from text_recognizer.datasets.emnist_lines_dataset import EmnistLinesDataset
 from text_recognizer.datasets.iam_lines_dataset import IamLinesDataset
 from text_recognizer.datasets.line_folder_dataset import LineFolderDataset
+from text_recognizer.datasets.mixed_lines_dataset import MixedLinesDataset
+from text_recognizer.datasets.page_xml_dataset import PageXmlDataset
+from text_recognizer.datasets.real_handwriting import CopisteLinesDataset, HookerLinesDataset
 from text_recognizer.datasets.synthetic_lines_dataset import SyntheticLinesDataset
 
 DATASETS: dict[str, type[Dataset]] = {
+    "CopisteLinesDataset": CopisteLinesDataset,
     "EmnistDataset": EmnistDataset,
     "EmnistLinesDataset": EmnistLinesDataset,
+    "HookerLinesDataset": HookerLinesDataset,
     "IamLinesDataset": IamLinesDataset,
     "LineFolderDataset": LineFolderDataset,
+    "MixedLinesDataset": MixedLinesDataset,
+    "PageXmlDataset": PageXmlDataset,
     "SyntheticLinesDataset": SyntheticLinesDataset,
 }

@@ -20,6 +20,7 @@ import toml
 from tqdm import tqdm
 
 DATA_DIR_ENV = "TEXT_RECOGNIZER_DATA"
+VALIDATION_FRACTION = 0.1  # Share of the training rows that validate, where a dataset sets no validation split.
 CHUNK_SIZE = 1 << 20
 DOWNLOAD_TIMEOUT_S = 60
 
@@ -77,13 +78,14 @@ def atomic_path(destination: Path) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
-def download_url(url: str, destination: Path, sha256: str) -> Path:
+def download_url(url: str, destination: Path, sha256: str, progress: bool = True) -> Path:
     """Download `url` to `destination` unless a verified copy is there; verify sha256 before it appears.
 
     Args:
         url: http(s) address of the file.
         destination: final path; nothing is left there unless the checksum matches.
         sha256: expected hex digest.
+        progress: show a progress bar of the bytes received.
 
     Returns:
         The destination path.
@@ -92,7 +94,7 @@ def download_url(url: str, destination: Path, sha256: str) -> Path:
         logger.info("%s already downloaded and verified", destination)
         return destination
     with atomic_path(destination) as tmp:
-        _stream_to(url, tmp)
+        _stream_to(url, tmp, progress)
         actual = sha256_of(tmp)
         if actual != sha256:
             raise DownloadError(
@@ -102,13 +104,16 @@ def download_url(url: str, destination: Path, sha256: str) -> Path:
     return destination
 
 
-def _stream_to(url: str, path: Path) -> None:
+def _stream_to(url: str, path: Path, progress: bool = True) -> None:
     """Stream `url` into `path` with a progress bar; raise DownloadError on HTTP errors and short bodies."""
     try:
         with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
             total = int(response.headers.get("Content-Length") or 0)
             received = 0
-            with open(path, "wb") as f, tqdm(total=total or None, unit="B", unit_scale=True, desc=path.name) as bar:
+            with (
+                open(path, "wb") as f,
+                tqdm(total=total or None, unit="B", unit_scale=True, desc=path.name, disable=not progress) as bar,
+            ):
                 for chunk in iter(lambda: response.read(CHUNK_SIZE), b""):
                     f.write(chunk)
                     received += len(chunk)
@@ -143,6 +148,11 @@ def load_arrays(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         return {key: f[key][()] for key in f.keys()}, dict(f.attrs)
 
 
+def random_validation_mask(n: int) -> np.ndarray:
+    """A fixed random tenth of n rows (the same every run, so every run validates alike)."""
+    return np.random.default_rng(0).random(n) < VALIDATION_FRACTION
+
+
 class Dataset:
     """Base of all datasets: numpy arrays `x_train, y_train, x_test, y_test` and the contract networks use."""
 
@@ -167,6 +177,10 @@ class Dataset:
         arrays, _ = load_arrays(cache)
         self.x_train, self.y_train = arrays["x_train"], arrays["y_train"]
         self.x_test, self.y_test = arrays["x_test"], arrays["y_test"]
+
+    def validation_mask(self) -> np.ndarray:
+        """Boolean mask of the training rows that validate training; by default a fixed random tenth."""
+        return random_validation_mask(len(self.x_train))
 
     @property
     def num_classes(self) -> int:

@@ -16,8 +16,8 @@ from text_recognizer.datasets.synthetic_characters import split_fonts
 from text_recognizer.datasets.synthetic_lines import render_line
 
 SYNTHETIC_LINES_VERSION = "synth-lines-v7"
-LINE_HEIGHT = 32
-LINE_WIDTH = 640
+LINE_HEIGHT = 48
+LINE_WIDTH = 20 * LINE_HEIGHT  # Longer texts are squeezed to this width.
 BLANK = MAPPING.index("_")  # Pads labels and is the CTC blank.
 BOXED_EVERY = 7  # Every seventh line is drawn EMNIST Lines style: letters, digits and spaces in boxes.
 
@@ -88,6 +88,7 @@ class SyntheticLinesDataset(Dataset):
         self.data_version = (
             f"{SYNTHETIC_LINES_VERSION}-{fonts_fingerprint(fonts)}-"
             f"{self.num_train}-{self.num_test}-{self.max_length}-s{self.seed}{corpus_suffix(self.corpus)}"
+            f"-{LINE_HEIGHT}x{LINE_WIDTH}"
         )
         cache = data_dirname() / "processed" / "synthetic_lines" / f"{self.data_version}.h5"
         self.load_cache(cache, lambda: self._generate(fonts))

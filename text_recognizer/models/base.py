@@ -17,9 +17,8 @@ from text_recognizer.networks import NETWORKS
 from text_recognizer.util import call_with_args, lookup
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
-VALIDATION_FRACTION = 0.1
 DEFAULT_SEED = 0
-DATA_KEYS = ("dataset", "dataset_args", "input_shape", "output_shape", "mapping", "data_version")
+DATA_KEYS = ("dataset", "dataset_args", "input_shape", "output_shape", "mapping", "data_version", "attribution")
 DEFAULT_TRAIN_ARGS = {
     "batch_size": 64,
     "epochs": 16,
@@ -31,11 +30,6 @@ DEFAULT_TRAIN_ARGS = {
     "seed": DEFAULT_SEED,  # Seeds the batch order and augmentation here, and the initial weights in `run_experiment`.
 }
 LR_DECAY_FLOOR = 0.02  # With lr_decay, the learning rate follows a cosine from its start value to this fraction.
-
-
-def validation_mask(n: int) -> np.ndarray:
-    """Boolean mask of the training rows held out for validation (fixed, so every run validates alike)."""
-    return np.random.default_rng(0).random(n) < VALIDATION_FRACTION
 
 
 def weights_path(json_path: Path) -> Path:
@@ -123,7 +117,7 @@ class Model:
     ) -> keras.callbacks.History:
         """Compile and fit on the dataset's training split, validating on a held-out part of it."""
         args = {**DEFAULT_TRAIN_ARGS, **train_args}
-        val = validation_mask(len(dataset.x_train))
+        val = dataset.validation_mask()
         self.rng = np.random.default_rng(args["seed"])
         train_seq = self.sequence(
             dataset.x_train[~val], dataset.y_train[~val], args["batch_size"], train=True, seed=args["seed"]

@@ -11,7 +11,7 @@ from scipy import ndimage
 
 from text_recognizer.ctc import argmax_decode
 from text_recognizer.metrics import character_error_rate, exact_match_rate
-from text_recognizer.models.base import Model, validation_mask
+from text_recognizer.models.base import Model
 from text_recognizer.preprocessing import ink_widths, narrow_stretch, round_up, stretch_line
 
 CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve.
@@ -110,7 +110,7 @@ class LineModel(Model):
         else:
             dataset.x_train = stretch_narrow_lines(dataset.x_train, dataset.y_train, self.char_width, self.blank)
             dataset.x_test = stretch_narrow_lines(dataset.x_test, dataset.y_test, self.char_width, self.blank)
-        val_rows = np.flatnonzero(validation_mask(len(dataset.x_train)))[:CER_SAMPLE]
+        val_rows = np.flatnonzero(dataset.validation_mask())[:CER_SAMPLE]
         cer = CerCallback(self, dataset.x_train[val_rows], dataset.y_train[val_rows])
         return super().fit(dataset, train_args, [cer, *(callbacks or [])])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-POOLS = {  # Height 32 → 2; width W → W / step_width (one output step per step_width columns).
+POOLS = {  # Height H → H / 16; width W → W / step_width (one output step per step_width columns).
     4: ((2, 2), (2, 2), (2, 1), (2, 1)),
     2: ((2, 2), (2, 1), (2, 1), (2, 1)),
 }
@@ -57,8 +57,8 @@ def line_cnn_lstm(
             x = layers.BatchNormalization(momentum=0.9)(x)
         x = layers.ReLU()(x)
         x = layers.MaxPooling2D(pool)(x)
-    x = layers.Permute((2, 1, 3))(x)  # (W/step, 2, C)
-    x = layers.Reshape((-1, 2 * conv_filters[-1]))(x)  # (W/step, 2C)
+    x = layers.Permute((2, 1, 3))(x)  # (W/step, H/16, C)
+    x = layers.Reshape((-1, height // 16 * conv_filters[-1]))(x)  # (W/step, H/16 * C)
     for _ in range(lstm_layers):
         x = layers.Dropout(dropout_amount)(x)
         x = layers.Bidirectional(layers.LSTM(lstm_units, return_sequences=True))(x)  # (W/step, 2 * units)

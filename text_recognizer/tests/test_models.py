@@ -5,9 +5,10 @@ import numpy as np
 import onnxruntime
 import pytest
 
+from text_recognizer.datasets.dataset import random_validation_mask
 from text_recognizer.datasets.emnist_dataset import EmnistDataset
 from text_recognizer.models import CharacterModel
-from text_recognizer.models.base import SwapInAverage, validation_mask
+from text_recognizer.models.base import SwapInAverage
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def test_ema_momentum_validates_and_saves_the_moving_average(characters):
     first_average = _moving_average(first_epoch, 0.9)
     assert all(np.allclose(e, a, atol=1e-5) for e, a in zip(at_epoch_end[0], first_average, strict=True))
     assert not all(np.allclose(f, w, atol=1e-5) for f, w in zip(final, steps[-1], strict=True))
-    val = validation_mask(len(characters.x_train))
+    val = random_validation_mask(len(characters.x_train))
     val_loss = model.network.evaluate(model.sequence(characters.x_train[val], characters.y_train[val], 32), verbose=0)
     assert np.isclose(history.history["val_loss"][-1], val_loss[0], rtol=1e-4)  # Validated on the average.
 
