@@ -81,3 +81,17 @@ def serve_raw(
         )
 
     return serve
+
+
+@pytest.fixture
+def shared() -> Callable[[str], Path]:
+    """Find a folder of the shared real data beside the project (`../shared/<relative>`), or skip the test."""
+    root = Path(__file__).resolve().parent.parent / "shared"
+
+    def find(relative: str) -> Path:
+        path = root / relative
+        if not path.is_dir():
+            pytest.skip(f"{relative} is not beside the project (../shared): real data the test reads in place")
+        return path
+
+    return find

@@ -14,7 +14,6 @@ from PIL import Image
 from api.fetch import any_address, fetch_image_bytes, public_only
 from text_recognizer.preprocessing import open_image
 
-MAX_PIXELS = 16_000_000  # Larger images are refused before they are decoded.
 ALLOW_PRIVATE_URLS_ENV = "API_ALLOW_PRIVATE_URLS"  # "1" lets image_url reach private addresses (tests, intranets).
 
 
@@ -74,6 +73,6 @@ def decode_image(data: bytes) -> Image.Image:
     if not data:
         raise ApiError("Image is empty")
     try:
-        return open_image(io.BytesIO(data), max_pixels=MAX_PIXELS)
+        return open_image(io.BytesIO(data))
     except ValueError as e:
         raise ApiError(str(e)) from e

@@ -1,16 +1,20 @@
-"""Validation test for the shipped LinePredictor: CER on held-out synthetic lines, or on `--dir` folders."""
+"""Validation test for the shipped LinePredictor: CER on held-out synthetic lines, on the real reference lines and
+the real collections' test splits, or on `--dir` folders."""
 
 from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from evaluation.reference_lines import reference_lines
 from text_recognizer.datasets.handwriting import find_fonts
 from text_recognizer.datasets.line_folder_dataset import folder_lines
+from text_recognizer.datasets.real_handwriting import COLLECTIONS, import_collection
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
 from text_recognizer.datasets.synthetic_characters import held_out_fonts
 from text_recognizer.datasets.synthetic_lines import render_line
@@ -24,6 +28,8 @@ EVAL_LINES = 300
 EVAL_SEED = 7  # Differs from the training seed, so every text and rendering is new; fonts are held out.
 FONT_LINES = 60  # Lines rendered in each held-out font for the per-font CER.
 FONT_CER_CEILING = 0.3  # Per held-out font: three score 0.01 to 0.05, the scrawled dkg Bold Italic about 0.14.
+REFERENCE_CER_CEILING = 0.35  # The 49 real reference lines (TBD).
+REAL_CER_CEILINGS = {"hooker": 0.5, "copiste": 0.5}  # Test splits: letters and writers never trained on (TBD).
 
 
 def synthetic_test_lines(count: int = EVAL_LINES) -> tuple[list[np.ndarray], list[str]]:
@@ -77,6 +83,24 @@ def test_line_predictor_cer_by_font() -> None:
     for font, cer in cer_by_font(LinePredictor()).items():
         print(f"{font}: CER {cer:.4f}")
         assert cer < FONT_CER_CEILING, font
+
+
+def test_line_predictor_cer_on_reference_lines(shared: Callable[[str], Path], tmp_path: Path) -> None:
+    """Real lines of IAM and EMNIST (the FSDL crops and the lines of five IAM pages) stay under a CER ceiling."""
+    images, texts = reference_lines(shared("reference-samples"), tmp_path)
+    cer = character_error_rate([text for text, _ in LinePredictor().predict_batch(images)], texts)
+    print(f"{len(texts)} reference lines: CER {cer:.4f}")
+    assert cer < REFERENCE_CER_CEILING
+
+
+@pytest.mark.parametrize("name", sorted(REAL_CER_CEILINGS))
+def test_line_predictor_cer_on_real_test_splits(name: str, shared: Callable[[str], Path], data_root: Path) -> None:
+    """The test split of each real collection (pages, letters or writers never trained on) stays under a ceiling."""
+    import_collection(name, shared(f"real-handwriting/{name}/pages"))
+    crops, texts = COLLECTIONS[name]().split_crops("test")
+    cer = character_error_rate([text for text, _ in LinePredictor().predict_batch(crops)], texts)
+    print(f"{name} test split, {len(texts)} lines: CER {cer:.4f}")
+    assert cer < REAL_CER_CEILINGS[name]
 
 
 def main() -> None:

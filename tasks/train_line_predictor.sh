@@ -1,5 +1,21 @@
 #!/usr/bin/env bash
-# Train the shipped line model on synthetic handwriting lines and save it (weights, JSON, ONNX) to text_recognizer/weights.
+# Train the shipped line models and save them (weights, JSON, ONNX) to text_recognizer/weights: first on synthetic
+# handwriting lines (training/experiments/line.json), then, starting from that model, on real handwriting mixed
+# with synthetic lines (line_mix.json) when the real collections are at the data root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-.venv/bin/python training/run_experiment.py --save "$@" "$(cat training/experiments/line.json)"
+PYTHON=.venv/bin/python
+real=$("$PYTHON" -c 'from text_recognizer.datasets.real_handwriting import COLLECTIONS, is_available
+print(" ".join(name for name in COLLECTIONS if is_available(name)))')
+if [[ -z "$real" ]]; then
+  echo "No real handwriting at the data root: training on synthetic lines only (the default model stays the shipped one)."
+  echo "Import the collections with: $PYTHON -m text_recognizer.datasets.real_handwriting hooker|copiste --import FOLDER"
+else
+  echo "Real handwriting at the data root: $real. Training on synthetic lines, then on the mix."
+fi
+"$PYTHON" training/run_experiment.py --save "$@" "$(cat training/experiments/line.json)"
+if [[ -n "$real" ]]; then
+  "$PYTHON" training/run_experiment.py --save "$@" \
+    --init-from text_recognizer/weights/LineModelCtc_SyntheticLinesDataset_line_cnn_lstm.json \
+    "$(cat training/experiments/line_mix.json)"
+fi

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from text_recognizer import WEIGHTS_DIR
 from text_recognizer.preprocessing import ImageInput, character_input
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 DEFAULT_ARTIFACT = WEIGHTS_DIR / "CharacterModel_EmnistDataset_lenet.json"
 
 

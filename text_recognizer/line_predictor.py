@@ -10,22 +10,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from text_recognizer.ctc import argmax_decode, greedy_decode, word_beam_search
-from text_recognizer.preprocessing import (
-    INK_THRESHOLD,
-    ImageInput,
-    ink_widths,
-    line_input,
-    narrow_stretch,
-    round_up,
-    stretch_line,
-)
+from text_recognizer import WEIGHTS_DIR
+from text_recognizer.ctc import argmax_decode, blank_index, greedy_decode, word_beam_search
+from text_recognizer.narrow_lines import narrow_stretch, stretch_line
+from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, ink_widths, line_input, round_up
 
 if TYPE_CHECKING:
     from text_recognizer.english import WordModel
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
-DEFAULT_ARTIFACT = WEIGHTS_DIR / "LineModelCtc_SyntheticLinesDataset_line_cnn_lstm.json"
+DEFAULT_ARTIFACT = WEIGHTS_DIR / "LineModelCtc_MixedLinesDataset_line_cnn_lstm.json"
 BACKENDS = ("onnx", "keras")
 DECODERS = ("greedy", "words")
 PAD_MULTIPLE = 64  # Lines are padded to a multiple of this width, so few distinct shapes reach the network.
@@ -41,7 +34,7 @@ class LinePredictor:
     Lines written more narrowly than any the model was trained on (fewer ink columns per character read than the
     artifact's `char_width["narrowest"]`) are stretched to the typical training width and read again: scaled to
     the network's height, real lines with tall ascenders and descenders are often that narrow (see
-    `preprocessing.narrow_stretch`; lines read as very few characters are read once).
+    `text_recognizer.narrow_lines`; lines read as very few characters are read once).
 
     CTC models decode greedily (the likeliest character at each step) or with a beam search guided by English
     word frequencies ("words", see `text_recognizer.english.WordModel`): that reads English text better (about
@@ -66,7 +59,7 @@ class LinePredictor:
         self.height, self.width = config["input_shape"][:2]
         self.variable_width: bool = config["variable_width"]
         self.ctc = config["decoding"] == "ctc"
-        self.blank = len(self.mapping) - 1  # CTC blank and padding symbol.
+        self.blank = blank_index(self.mapping)
         self.char_width: dict[str, float] | None = config.get("char_width") if self.variable_width else None
         if decoder not in DECODERS:
             raise ValueError(f"Unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")

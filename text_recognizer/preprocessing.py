@@ -20,8 +20,6 @@ MIN_INK_CONTRAST = 24.0  # Gray levels by which ink must differ from the paper; 
 MIN_INK_FRACTION = 0.0005  # An image with fewer ink pixels than this (and than 4) has no ink at all.
 EDGE_BAND_COVERAGE = 0.95  # A left or right side inked along (nearly) all its height is a page edge or shadow.
 EDGE_BAND_HALO = 2  # Columns past an edge band cleared with it (its soft, fainter border).
-MAX_STRETCH = 3.0  # Most a line narrower than a model's training lines is stretched (see `narrow_stretch`).
-MIN_STRETCH_CHARS = 4  # Fewer characters say little of a hand's width ("I" is narrow in any hand): never stretched.
 
 
 def load_image(image: ImageInput) -> np.ndarray:
@@ -37,14 +35,14 @@ def load_image(image: ImageInput) -> np.ndarray:
     return _array_to_gray(image)
 
 
-def open_image(source: str | Path | BinaryIO, max_pixels: int = MAX_PIXELS) -> Image.Image:
+def open_image(source: str | Path | BinaryIO) -> Image.Image:
     """Open and fully decode an image file or stream, raising ValueError for missing, corrupt or oversized ones."""
     name = source if isinstance(source, (str, Path)) else "data"
     try:
         with Image.open(source) as im:
-            if im.width * im.height > max_pixels or min(im.size) < 1:
+            if im.width * im.height > MAX_PIXELS or min(im.size) < 1:
                 raise ValueError(
-                    f"Image {name} of {im.width}x{im.height} pixels exceeds {max_pixels} pixels or is empty"
+                    f"Image {name} of {im.width}x{im.height} pixels exceeds {MAX_PIXELS} pixels or is empty"
                 )
             im.load()
             return im.copy()
@@ -210,24 +208,6 @@ def ink_widths(x: np.ndarray) -> np.ndarray:
     """Columns up to and including each line's last ink column (lines are left-aligned on zero padding)."""
     inked = x.max(axis=1) > 0  # (batch, width)
     return np.where(inked.any(axis=1), x.shape[-1] - np.argmax(inked[:, ::-1], axis=1), 0)
-
-
-def stretch_line(line: np.ndarray, factor: float, width_multiple: int = 8) -> np.ndarray:
-    """Scale a network-input line horizontally by `factor`, its width rounded up to a multiple of `width_multiple`."""
-    width = round_up(max(1, round(line.shape[1] * factor)), width_multiple)
-    return np.asarray(Image.fromarray(line).resize((width, line.shape[0]), Image.Resampling.BILINEAR))
-
-
-def narrow_stretch(ink_width: int, chars: int, char_width: dict[str, float]) -> float:
-    """Horizontal scale that gives a line of `chars` characters in `ink_width` columns a model's training widths.
-
-    Lines with fewer ink columns per character than `char_width["narrowest"]` are stretched to `["typical"]` (at
-    most MAX_STRETCH times); others, and lines of fewer than MIN_STRETCH_CHARS characters, keep their width (1.0).
-    """
-    per_char = ink_width / max(1, chars)
-    if chars < MIN_STRETCH_CHARS or per_char >= char_width["narrowest"]:
-        return 1.0
-    return min(MAX_STRETCH, char_width["typical"] / per_char)
 
 
 def line_input(image: ImageInput, height: int, width: int | None = None) -> np.ndarray:

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from text_recognizer import preprocessing
+from text_recognizer.datasets import page_xml
 from text_recognizer.datasets.dataset import Dataset, data_dirname, load_arrays, save_arrays
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.page_xml import PageLine, PageSource, cut_line, parse_page_file, scale_to_image
@@ -33,7 +35,8 @@ FOLDS = str.maketrans(
 EDITORIAL_MARKUP = re.compile(r"[\[\]^∞]|>[^<]*<")
 STRUCK_STYLE = "strikethrough:true"  # A PAGE line whose `custom` marks struck-out text.
 KNOWN = frozenset(MAPPING[:-1])  # Characters a line may hold (the padding symbol is not text).
-SKIP_REASONS = ("empty", "editorial markup", "skip_pattern", "characters outside the mapping", "too long")
+SKIP_REASONS = ("empty", "editorial markup", "skip_pattern", "characters outside the mapping", "too long", "no ink")
+CODE = [Path(__file__), Path(page_xml.__file__), Path(preprocessing.__file__)]  # What the lines are made with.
 
 logger = logging.getLogger(__name__)
 
@@ -80,9 +83,9 @@ def split_groups(groups: list[str], test_fraction: float, validation_fraction: f
     return dict(zip(ranked, names, strict=True))
 
 
-def _page_lines(task: tuple[str, str, str | None, bool, int | None]) -> tuple[list[np.ndarray], list[str], Counter]:
-    """Cut the kept lines of one page, fitted to `height` (None: as cut); run in worker processes."""
-    source_path, xml_name, skip, fold, height = task
+def _page_lines(task: tuple[str, str, str | None, bool, bool]) -> tuple[list[np.ndarray], list[str], Counter]:
+    """Cut the kept lines of one page, fitted to the network's input (`raw`: as cut); run in worker processes."""
+    source_path, xml_name, skip, fold, raw = task
     source = PageSource(Path(source_path))
     page = parse_page_file(source.read(xml_name), xml_name)
     image = source.open_image(source.image_name(xml_name, page))
@@ -93,11 +96,15 @@ def _page_lines(task: tuple[str, str, str | None, bool, int | None]) -> tuple[li
     counts: Counter = Counter()
     for line in page.lines:
         text, outcome = line_text(line, skip_pattern, fold)
-        counts[outcome] += 1
         if text is not None:
             cut = cut_line(image, line.polygon * (sx, sy))
-            lines.append(cut if height is None else fit_line(cut, height, LINE_WIDTH))
-            texts.append(text)
+            fitted = fit_line(cut, LINE_HEIGHT, LINE_WIDTH)
+            if not fitted.any():
+                text, outcome = None, "no ink"  # Too faint to tell from the paper.
+            else:
+                lines.append(cut if raw else fitted)
+                texts.append(text)
+        counts[outcome] += 1
     return lines, texts, counts
 
 
@@ -182,8 +189,8 @@ class PageXmlDataset(Dataset):
         return type(self).__name__.removesuffix("Dataset").lower()
 
     def _digest(self, source: PageSource, xml_names: list[str]) -> str:
-        """Hash of every file's name and bytes and of the arguments that shape the lines."""
-        digest = hashlib.sha256()
+        """Hash of every file's name and bytes, of the arguments and of the code that shape the lines."""
+        digest = hashlib.sha256(b"".join(path.read_bytes() for path in CODE))
         arguments = [self.test_fraction, self.validation_fraction, self.group_pattern, self.skip_pattern, self.fold]
         digest.update(json.dumps([arguments, LINE_HEIGHT, LINE_WIDTH, MAX_LENGTH]).encode())
         for name in source.names:
@@ -196,10 +203,8 @@ class PageXmlDataset(Dataset):
         splits = split_groups(groups, self.test_fraction, self.validation_fraction)
         return [splits[group] for group in groups]
 
-    def _read_pages(
-        self, xml_names: list[str], height: int | None
-    ) -> list[tuple[list[np.ndarray], list[str], Counter]]:
-        tasks = [(str(self.directory), name, self.skip_pattern, self.fold, height) for name in xml_names]
+    def _read_pages(self, xml_names: list[str], raw: bool) -> list[tuple[list[np.ndarray], list[str], Counter]]:
+        tasks = [(str(self.directory), name, self.skip_pattern, self.fold, raw) for name in xml_names]
         with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
             return pool.map(_page_lines, tasks)
 
@@ -210,14 +215,14 @@ class PageXmlDataset(Dataset):
         xml_names = [name for name, page_split in zip(all_names, splits, strict=True) if page_split == split]
         crops: list[np.ndarray] = []
         texts: list[str] = []
-        for lines, line_texts, _ in self._read_pages(xml_names, None):
+        for lines, line_texts, _ in self._read_pages(xml_names, raw=True):
             crops, texts = crops + lines, texts + line_texts
         return crops, texts
 
     def _cut_lines(self, xml_names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, int]]:
         counts: Counter = Counter()
         parts: dict[str, tuple[list, list]] = {"train": ([], []), "validation": ([], []), "test": ([], [])}
-        results = self._read_pages(xml_names, LINE_HEIGHT)
+        results = self._read_pages(xml_names, raw=False)
         for split, (lines, texts, page_counts) in zip(self.page_splits(xml_names), results, strict=True):
             counts.update(page_counts)
             images, labels = parts[split]

@@ -125,7 +125,7 @@ class CopisteLinesDataset(RealHandwritingDataset):
         "https://github.com/banq-dcn/Copiste-d-un-jour"
     )
     group_pattern = r"wikitexte_(\d+)"  # The pages of one text, and its second copy: one writer per copy.
-    skip_pattern = r"wikitexte_\d"  # The page code the writers copied at the top of each page.
+    skip_pattern = r"wikitexte"  # The page code the writers copied at the top of each page, however written.
 
 
 COLLECTIONS: dict[str, type[RealHandwritingDataset]] = {

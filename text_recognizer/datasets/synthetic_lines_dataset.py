@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from text_recognizer.ctc import blank_index
 from text_recognizer.datasets.dataset import Dataset, data_dirname
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.handwriting import find_fonts, fonts_fingerprint, render_parallel
@@ -16,9 +17,9 @@ from text_recognizer.datasets.synthetic_characters import split_fonts
 from text_recognizer.datasets.synthetic_lines import render_line
 
 SYNTHETIC_LINES_VERSION = "synth-lines-v7"
-LINE_HEIGHT = 48
+LINE_HEIGHT = 32
 LINE_WIDTH = 20 * LINE_HEIGHT  # Longer texts are squeezed to this width.
-BLANK = MAPPING.index("_")  # Pads labels and is the CTC blank.
+BLANK = blank_index(MAPPING)
 BOXED_EVERY = 7  # Every seventh line is drawn EMNIST Lines style: letters, digits and spaces in boxes.
 
 

@@ -11,12 +11,12 @@ from typing import Any
 import keras
 import numpy as np
 
+from text_recognizer import WEIGHTS_DIR
 from text_recognizer.datasets.dataset import Dataset, atomic_path
 from text_recognizer.datasets.sequence import DatasetSequence
 from text_recognizer.networks import NETWORKS
 from text_recognizer.util import call_with_args, lookup
 
-WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 DEFAULT_SEED = 0
 DATA_KEYS = ("dataset", "dataset_args", "input_shape", "output_shape", "mapping", "data_version", "attribution")
 DEFAULT_TRAIN_ARGS = {

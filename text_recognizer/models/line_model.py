@@ -9,10 +9,11 @@ import keras
 import numpy as np
 from scipy import ndimage
 
-from text_recognizer.ctc import argmax_decode
+from text_recognizer.ctc import argmax_decode, blank_index
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models.base import Model
-from text_recognizer.preprocessing import ink_widths, narrow_stretch, round_up, stretch_line
+from text_recognizer.narrow_lines import char_widths, stretch_narrow_lines
+from text_recognizer.preprocessing import ink_widths, round_up
 
 CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve.
 TRIM_MULTIPLE = 32  # Trimmed batches keep a width that is a multiple of this (whole network steps).
@@ -20,28 +21,6 @@ THIN_PROBABILITY = 0.35  # Training lines whose strokes are thinned (scans of pe
 THICKEN_PROBABILITY = 0.15  # Training lines whose strokes are thickened.
 MIN_CONTRAST = 0.45  # Training lines keep between this fraction and all of their ink intensity.
 CER_TARGET = 0.05  # Training reports when the validation CER first reaches this (time to target).
-
-
-def char_widths(x: np.ndarray, y: np.ndarray, blank: int) -> dict[str, float]:
-    """Ink columns per character of labelled lines: the narrowest (1st percentile) and the typical (median) line.
-
-    A predictor stretches lines narrower than any it was trained on to the typical width (see `LinePredictor`).
-    """
-    chars = (y != blank).sum(axis=1)
-    widths = ink_widths(x)[chars > 0] / chars[chars > 0]
-    return {"narrowest": round(float(np.percentile(widths, 1)), 2), "typical": round(float(np.median(widths)), 2)}
-
-
-def stretch_narrow_lines(x: np.ndarray, y: np.ndarray, char_width: dict[str, float], blank: int) -> np.ndarray:
-    """Lines stretched as the predictor of a model trained at `char_width` stretches them (by their true lengths)."""
-    x = x.copy()
-    for row, width, chars in zip(x, ink_widths(x), (y != blank).sum(axis=1), strict=True):
-        factor = min(narrow_stretch(int(width), int(chars), char_width), row.shape[1] / max(1, width))
-        if factor > 1:
-            line = stretch_line(row[:, :width], factor)
-            row[:] = 0
-            row[:, : line.shape[1]] = line
-    return x
 
 
 class LineModel(Model):
@@ -59,7 +38,7 @@ class LineModel(Model):
     @property
     def blank(self) -> int:
         """Class index of the padding symbol (also the CTC blank), last in the mapping."""
-        return len(self.mapping) - 1
+        return blank_index(self.mapping)
 
     @property
     def variable_width(self) -> bool:

@@ -6,14 +6,13 @@ from typing import Any
 
 import numpy as np
 import tensorflow as tf
-from keras import ops
 
 from text_recognizer.ctc import greedy_decode, required_steps
 from text_recognizer.models.line_model import LineModel
 
 
 class LineModelCtc(LineModel):
-    """Trains a line network with CTC loss; decodes greedily or with beam search."""
+    """Trains a line network with CTC loss; decodes greedily."""
 
     decoding = "ctc"
 
@@ -69,21 +68,7 @@ class LineModelCtc(LineModel):
         self.check_lengths(dataset.y_train, dataset.x_train.shape[-1])
         return super().fit(dataset, train_args, callbacks)
 
-    def decode(self, outputs: np.ndarray, beam_width: int = 1) -> list[tuple[str, float]]:
-        """Decode logits with `keras.ops.ctc_decode`: greedy (beam_width 1) or beam search.
-
-        Returns:
-            (text, confidence) per line: the geometric-mean step probability of the best path for greedy
-            decoding, the beam's sequence probability for beam search.
-        """
-        lengths = np.full(len(outputs), outputs.shape[1], dtype=np.int32)
-        if beam_width == 1:
-            labels, _ = ops.ctc_decode(outputs, lengths, strategy="greedy", mask_index=self.blank)
-            confidences = [conf for _, conf in greedy_decode(outputs, lengths, self.blank)]
-        else:
-            labels, log_probs = ops.ctc_decode(
-                outputs, lengths, strategy="beam_search", beam_width=beam_width, mask_index=self.blank
-            )
-            confidences = np.exp(ops.convert_to_numpy(log_probs)[:, 0]).tolist()
-        texts = ["".join(self.mapping[i] for i in row if i >= 0) for row in ops.convert_to_numpy(labels)[0]]
-        return list(zip(texts, confidences, strict=True))
+    def decode(self, outputs: np.ndarray) -> list[tuple[str, float]]:
+        """Decode logits greedily, as `LinePredictor` does (see `text_recognizer.ctc.greedy_decode`)."""
+        decoded = greedy_decode(outputs, np.full(len(outputs), outputs.shape[1]), self.blank)
+        return [("".join(self.mapping[i] for i in indices), confidence) for indices, confidence in decoded]

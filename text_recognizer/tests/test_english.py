@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from text_recognizer.ctc import greedy_decode, word_beam_search
+from text_recognizer.ctc import blank_index, greedy_decode, word_beam_search
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.english import WordModel
 
-BLANK = len(MAPPING) - 1
+BLANK = blank_index(MAPPING)
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,15 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from text_recognizer.ctc import argmax_decode, greedy_decode
+from text_recognizer.ctc import argmax_decode
 from text_recognizer.datasets.emnist_dataset import MAPPING, EmnistDataset
 from text_recognizer.datasets.emnist_lines_dataset import EmnistLinesDataset
 from text_recognizer.datasets.sentence_generator import ALPHANUMERIC_CHARS
 from text_recognizer.datasets.synthetic_lines import build_line
 from text_recognizer.datasets.synthetic_lines_dataset import decode
 from text_recognizer.models import LineModel, LineModelCtc
-from text_recognizer.models.line_model import CerCallback, char_widths, stretch_narrow_lines
+from text_recognizer.models.line_model import CerCallback
+from text_recognizer.narrow_lines import char_widths, stretch_narrow_lines
 from text_recognizer.preprocessing import ink_widths
 
 
@@ -21,22 +22,13 @@ def test_argmax_decode_stops_at_padding():
     assert indices == [2, 1] and confidence == pytest.approx(0.7)
 
 
-def test_keras_greedy_decoding_matches_numpy(lines):
+def test_ctc_model_merges_repeats_and_drops_blanks(lines):
     model = LineModelCtc("line_cnn_lstm", {}, lines.config())
-    logits = np.random.default_rng(0).normal(0, 3, (4, 30, len(MAPPING))).astype(np.float32)
-    decoded = greedy_decode(logits, np.full(4, 30), model.blank)
-    expected = ["".join(MAPPING[i] for i in indices) for indices, _ in decoded]
-    assert [text for text, _ in model.decode(logits)] == expected
-
-
-def test_beam_search_finds_the_likelier_text_greedy_misses(lines):
-    model = LineModelCtc("line_cnn_lstm", {}, lines.config())
-    probs = np.full((1, 2, len(MAPPING)), 1e-6)
-    probs[0, :, MAPPING.index("a")], probs[0, :, model.blank] = 0.4, 0.6  # P("") = 0.36 < P("a") = 0.64.
-    logits = np.log(probs).astype(np.float32)
-    assert model.decode(logits)[0][0] == ""
-    text, probability = model.decode(logits, beam_width=10)[0]
-    assert text == "a" and probability == pytest.approx(0.64, abs=0.01)
+    path = [MAPPING.index(c) if c != "_" else model.blank for c in "aa_abb_"]
+    logits = np.full((1, len(path), len(MAPPING)), -10.0, dtype=np.float32)
+    logits[0, np.arange(len(path)), path] = 10.0
+    ((text, confidence),) = model.decode(logits)
+    assert text == "aab" and confidence == pytest.approx(1.0, abs=1e-6)
 
 
 def test_ctc_loss_is_the_negative_log_likelihood_of_the_label(lines):

@@ -2,7 +2,6 @@ import hashlib
 import json
 import logging
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,7 +20,6 @@ from text_recognizer.datasets.real_handwriting import (
 from text_recognizer.datasets.synthetic_lines_dataset import decode
 from text_recognizer.tests.pages import page_image, page_xml
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "real-handwriting"
 TEXTS = ["My dear Dyer", "I have gone into it", "with care."]
 LETTERS = ["JDH_1_1_1", "JDH_1_1_2", "JDH_1_2_7"]  # Two pages each: a letter's pages stay in one split.
 
@@ -118,11 +116,9 @@ def test_mixed_lines_without_real_collections_say_so_and_use_synthetic_lines(dat
         MixedLinesDataset(collections=["iam"])
 
 
-@pytest.mark.skipif(
-    not (SHARED / "copiste").is_dir(), reason="the real handwriting collections are not beside the project"
-)
-def test_copiste_splits_by_text_folds_french_and_skips_page_codes(data_root):
-    import_collection("copiste", SHARED / "copiste" / "pages")
+def test_copiste_splits_by_text_folds_french_and_skips_page_codes(data_root, shared):
+    pages = shared("real-handwriting/copiste/pages")
+    import_collection("copiste", pages)
     dataset = CopisteLinesDataset()
     dataset.load_or_generate_data()
     counts = dataset.counts
@@ -131,7 +127,7 @@ def test_copiste_splits_by_text_folds_french_and_skips_page_codes(data_root):
     texts = {split: {decode(y) for y in ys} for split, ys in (("train", dataset.y_train), ("test", dataset.y_test))}
     assert not any(re.search(r"wikitexte|[<>]", t) for t in texts["train"] | texts["test"])
     assert all(set(t) <= set(dataset.mapping) for t in texts["test"])
-    groups = {dataset.group(p.stem) for p in (SHARED / "copiste" / "pages").glob("*.xml")}
+    groups = {dataset.group(p.stem) for p in pages.glob("*.xml")}
     assert len(groups) >= 230  # About 240 texts, one writer each (two texts copied twice).
     assert dataset.group("imp_wikitexte_0172_double") == dataset.group("imp_wikitexte_0172") == "0172"
     assert dataset.group("wikitexte_0221_double_2") == dataset.group("wikitexte_0221_1") == "0221"
