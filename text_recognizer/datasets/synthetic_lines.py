@@ -14,6 +14,7 @@ from text_recognizer.datasets.handwriting import elastic_warp, load_font, render
 from text_recognizer.preprocessing import EMNIST_SIZE, crop_to_ink, emnist_square, fit_line, ink_bbox
 
 X_HEIGHT = 18  # Pixels from baseline to the top of "x" at which every font is drawn, before any scaling.
+PROBE_SIZE, MIN_FONT_SIZE = 100, 8  # Size at which a font's x-height is measured; smallest size drawn.
 MIX_FONT_PROBABILITY = 0.05  # Chance that a glyph (or word) comes from another font, as in EMNIST-built lines.
 WIDE_SPACING_PROBABILITY = 0.15  # Lines written with letters spaced apart, as in print-style hands.
 WHOLE_WORD_PROBABILITY = 0.5  # Lines drawn a word at a time (cursive joins kept), not a glyph at a time.
@@ -24,14 +25,34 @@ MAX_SLOPE_RISE = X_HEIGHT / 2  # Most pixels a sloped line rises over its length
 # give a letter too few of the network's 4-px CTC steps. Real lines that come out narrower (IAM lines average
 # about 9 px per character) are stretched by the predictor (see `LinePredictor`).
 MIN_CHAR_WIDTH = 0.4
+# Per-unit (glyph or word) variation, in font sizes or pixels as noted.
+WIDE_SPACING = (0.15, 0.6)  # Extra space between units of widely spaced lines, in font sizes.
+NORMAL_SPACING = (-0.06, 0.12)  # Extra space between units of other lines (negative: they touch), in font sizes.
+SPACING_JITTER = 0.04  # Standard deviation of each gap, in font sizes.
+UNIT_SCALE = (0.88, 1.12)  # Size of each unit relative to its font's x-height size.
+BASELINE_WANDER = 0.8  # Standard deviation, in pixels, of the wandering baseline's steps.
+BASELINE_JITTER = 0.8  # Standard deviation, in pixels, of each unit's own offset from it.
+INK_CROP = 0.05  # Ink level above which a rendered pixel counts when cropping.
+MAX_BOX_OVERLAP = 0.33  # Most a boxed glyph overlaps the previous one, as a fraction of the box.
+# Per-line distortion.
+SHEAR = (-0.4, 0.3)  # Slant, as the horizontal shift per row (negative: leaning right).
+STRETCH = (0.75, 1.25)  # Horizontal scale.
+SLOPE_DEGREES = 1.0  # Standard deviation of the line's rotation.
+WARP_ALPHA, WARP_SIGMA = (10, 40), 6.0  # Elastic warp strength (range) and smoothness, in pixels.
+# Paper, ink and camera.
+PAPER_LEVEL = (190, 250)  # Gray level of the paper.
+PAPER_GRAIN = (0, 6)  # Standard deviation of the paper's texture.
+LIGHTING = 20  # Most gray levels the lighting changes across the line.
+INK_LEVEL = (0, 90)  # Gray level of the ink.
+BLUR_PROBABILITY, BLUR_RADIUS = 0.5, (0.3, 1.2)  # Out-of-focus lines and their Gaussian radius.
+INVERTED_PROBABILITY = 0.5  # Lines drawn white on black: both polarities reach the predictor.
 
 
 @functools.cache
 def font_size(font_path: Path) -> int:
     """Font size that gives the font an x-height of `X_HEIGHT` pixels (fonts differ twofold at equal sizes)."""
-    probe = 100
-    top = load_font(font_path, probe).getbbox("x", anchor="ls")[1]
-    return max(8, round(probe * X_HEIGHT / max(1, -top)))
+    top = load_font(font_path, PROBE_SIZE).getbbox("x", anchor="ls")[1]
+    return max(MIN_FONT_SIZE, round(PROBE_SIZE * X_HEIGHT / max(1, -top)))
 
 
 def draw_text(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> np.ndarray:
@@ -46,23 +67,23 @@ def draw_text(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> n
     """
     main_font = fonts[rng.integers(len(fonts))]
     size = font_size(main_font)
-    canvas = Image.new("L", (int(size * (len(text) + 2) * 1.1), size * 3), 0)
+    canvas = Image.new("L", (int(size * (len(text) + 2) * 1.1), size * 3), 0)  # Room for wide glyphs and descenders.
     draw = ImageDraw.Draw(canvas)
-    x, baseline = float(size) * 0.5, size * 2.0
-    spacing = rng.uniform(0.15, 0.6) if rng.random() < WIDE_SPACING_PROBABILITY else rng.uniform(-0.06, 0.12)
+    x, baseline = float(size) * 0.5, size * 2.0  # Half a size of margin; two sizes above the baseline.
+    spacing = rng.uniform(*WIDE_SPACING) if rng.random() < WIDE_SPACING_PROBABILITY else rng.uniform(*NORMAL_SPACING)
     spacing *= size
     units = re.findall(r"\S+| ", text) if rng.random() < WHOLE_WORD_PROBABILITY else list(text)
     # The baseline wanders like a hand across ruled paper: correlated from unit to unit, but it never drifts off.
-    wobble = signal.lfilter([1.0], [1.0, -BASELINE_MEMORY], rng.normal(0, 0.8, len(units)))
+    wobble = signal.lfilter([1.0], [1.0, -BASELINE_MEMORY], rng.normal(0, BASELINE_WANDER, len(units)))
     stroke = int(rng.integers(0, 2))  # Wider outlines would close the loops of bold fonts at this size.
     for i, unit in enumerate(units):
         font_path = fonts[rng.integers(len(fonts))] if rng.random() < MIX_FONT_PROBABILITY else main_font
-        font = load_font(font_path, int(font_size(font_path) * rng.uniform(0.88, 1.12)))
-        y = baseline + wobble[i] + rng.normal(0, 0.8)
+        font = load_font(font_path, int(font_size(font_path) * rng.uniform(*UNIT_SCALE)))
+        y = baseline + wobble[i] + rng.normal(0, BASELINE_JITTER)
         if unit != " ":
             draw.text((x, y), unit, font=font, fill=255, anchor="ls", stroke_width=stroke, stroke_fill=255)
-        x += font.getlength(unit) + spacing + rng.normal(0, 0.04) * size
-    return crop_to_ink(np.asarray(canvas, dtype=np.float32) / 255.0, margin=size // 2, threshold=0.05)
+        x += font.getlength(unit) + spacing + rng.normal(0, SPACING_JITTER) * size
+    return crop_to_ink(np.asarray(canvas, dtype=np.float32) / 255.0, margin=size // 2, threshold=INK_CROP)
 
 
 def boxed_glyphs(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -> np.ndarray:
@@ -76,7 +97,7 @@ def boxed_glyphs(text: str, fonts: tuple[Path, ...], rng: np.random.Generator) -
     """
     space = np.zeros((CHAR_SIZE, CHAR_SIZE), dtype=np.uint8)
     glyphs = [space if c == " " else emnist_square(render_glyph(c, fonts[rng.integers(len(fonts))], rng)) for c in text]
-    return build_line(glyphs, rng.uniform(0, 0.33), CHAR_SIZE * len(text)).astype(np.float32) / 255.0
+    return build_line(glyphs, rng.uniform(0, MAX_BOX_OVERLAP), CHAR_SIZE * len(text)).astype(np.float32) / 255.0
 
 
 def build_line(glyphs: list[np.ndarray], overlap: float, width: int) -> np.ndarray:
@@ -102,8 +123,8 @@ def distort_line(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Slant, stretch, warp and blur a line image; ink stays 1.0 on 0.0."""
     image = Image.fromarray((ink * 255).astype(np.uint8))
     w, h = image.size
-    shear = rng.uniform(-0.4, 0.3)
-    stretch = rng.uniform(0.75, 1.25)
+    shear = rng.uniform(*SHEAR)
+    stretch = rng.uniform(*STRETCH)
     image = image.transform(
         (int(w * stretch), h),
         Image.Transform.AFFINE,
@@ -111,9 +132,11 @@ def distort_line(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         resample=Image.Resampling.BILINEAR,
     )
     max_angle = np.degrees(np.arctan(MAX_SLOPE_RISE / image.width))
-    angle = np.clip(rng.normal(0, 1.0), -max_angle, max_angle)
+    angle = np.clip(rng.normal(0, SLOPE_DEGREES), -max_angle, max_angle)
     image = image.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
-    return elastic_warp(np.asarray(image, dtype=np.float32) / 255.0, rng, alpha=rng.uniform(10, 40), sigma=6.0)
+    return elastic_warp(
+        np.asarray(image, dtype=np.float32) / 255.0, rng, alpha=rng.uniform(*WARP_ALPHA), sigma=WARP_SIGMA
+    )
 
 
 def paper_and_ink(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -123,13 +146,13 @@ def paper_and_ink(line: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         uint8 grayscale, dark ink on light paper.
     """
     h, w = line.shape
-    paper = rng.uniform(190, 250) + rng.normal(0, rng.uniform(0, 6), (h, w))
-    paper += np.linspace(0, rng.uniform(-20, 20), w)[None, :]  # Uneven lighting.
-    ink_level = rng.uniform(0, 90)
+    paper = rng.uniform(*PAPER_LEVEL) + rng.normal(0, rng.uniform(*PAPER_GRAIN), (h, w))
+    paper += np.linspace(0, rng.uniform(-LIGHTING, LIGHTING), w)[None, :]  # Uneven lighting.
+    ink_level = rng.uniform(*INK_LEVEL)
     image = paper * (1 - line) + ink_level * line
     image = Image.fromarray(np.clip(image, 0, 255).astype(np.uint8))
-    if rng.random() < 0.5:
-        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 1.2)))
+    if rng.random() < BLUR_PROBABILITY:
+        image = image.filter(ImageFilter.GaussianBlur(rng.uniform(*BLUR_RADIUS)))
     return np.asarray(image)
 
 
@@ -145,7 +168,7 @@ def render_photo(text: str, fonts: tuple[Path, ...], rng: np.random.Generator, b
 
 def widen(ink: np.ndarray, chars: int) -> np.ndarray:
     """Stretch a line whose `chars` characters average under `MIN_CHAR_WIDTH` of its ink height in width."""
-    box = ink_bbox(ink, threshold=0.05)
+    box = ink_bbox(ink, threshold=INK_CROP)
     if box is None:
         return ink
     top, bottom, left, right = box
@@ -165,6 +188,6 @@ def render_line(
         uint8 (height, width) white-on-black image, ink cropped and scaled to `height`, left-aligned.
     """
     photo = render_photo(text, fonts, rng, boxed)
-    if rng.random() < 0.5:
-        photo = 255 - photo  # Both polarities reach the predictor; preprocessing must undo either.
+    if rng.random() < INVERTED_PROBABILITY:
+        photo = 255 - photo  # Preprocessing must undo either polarity.
     return fit_line(photo, height, width)
