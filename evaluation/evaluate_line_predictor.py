@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -111,6 +112,8 @@ def main() -> None:
         "--dir", type=Path, action="append", help="folder of <text>.png (or .jpg) line images (repeatable)"
     )
     source.add_argument("--by-font", action="store_true", help="CER on synthetic lines of each held-out font")
+    source.add_argument("--reference-samples", type=Path, help="reference-samples folder: CER on its 49 real lines")
+    source.add_argument("--collection", choices=sorted(COLLECTIONS), help="CER on a real collection's test split")
     parser.add_argument("--artifact", type=Path, default=DEFAULT_ARTIFACT, help="model .json (default: the shipped)")
     parser.add_argument("--backend", choices=BACKENDS, default="onnx")
     parser.add_argument("--decoder", choices=DECODERS, default="greedy")
@@ -119,6 +122,17 @@ def main() -> None:
     if args.by_font:
         for font, cer in cer_by_font(predictor).items():
             print(f"held-out font {font}: CER {cer:.4f} on {FONT_LINES} lines")
+        return
+    if args.reference_samples or args.collection:
+        with tempfile.TemporaryDirectory() as tmp:
+            if args.reference_samples:
+                images, texts = reference_lines(args.reference_samples, Path(tmp))
+            else:
+                images, texts = COLLECTIONS[args.collection]().split_crops("test")
+            predictions = [text for text, _ in predictor.predict_batch(images)]
+        name = "49 reference lines" if args.reference_samples else f"{args.collection} test split"
+        cer, exact = character_error_rate(predictions, texts), exact_match_rate(predictions, texts)
+        print(f"{name}: CER {cer:.4f}, exact {exact:.3f}")
         return
     if not args.dir:
         images, texts = synthetic_test_lines()

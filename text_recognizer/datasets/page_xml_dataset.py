@@ -100,7 +100,7 @@ def _page_lines(task: tuple[str, str, str | None, bool, bool]) -> tuple[list[np.
             cut = cut_line(image, line.polygon * (sx, sy))
             fitted = fit_line(cut, LINE_HEIGHT, LINE_WIDTH)
             if not fitted.any():
-                text, outcome = None, "no ink"  # Too faint to tell from the paper.
+                text, outcome = None, "no ink"  # A degenerate polygon (a line), or ink as faint as the paper.
             else:
                 lines.append(cut if raw else fitted)
                 texts.append(text)

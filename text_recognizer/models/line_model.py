@@ -15,7 +15,7 @@ from text_recognizer.models.base import Model
 from text_recognizer.narrow_lines import char_widths, stretch_narrow_lines
 from text_recognizer.preprocessing import ink_widths, round_up
 
-CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve.
+CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve, spread over the validation split.
 TRIM_MULTIPLE = 32  # Trimmed batches keep a width that is a multiple of this (whole network steps).
 THIN_PROBABILITY = 0.35  # Training lines whose strokes are thinned (scans of pencil or fine pens).
 THICKEN_PROBABILITY = 0.15  # Training lines whose strokes are thickened.
@@ -89,7 +89,8 @@ class LineModel(Model):
         else:
             dataset.x_train = stretch_narrow_lines(dataset.x_train, dataset.y_train, self.char_width, self.blank)
             dataset.x_test = stretch_narrow_lines(dataset.x_test, dataset.y_test, self.char_width, self.blank)
-        val_rows = np.flatnonzero(dataset.validation_mask())[:CER_SAMPLE]
+        val_rows = np.flatnonzero(dataset.validation_mask())
+        val_rows = val_rows[np.linspace(0, len(val_rows) - 1, min(CER_SAMPLE, len(val_rows))).astype(int)]
         cer = CerCallback(self, dataset.x_train[val_rows], dataset.y_train[val_rows])
         return super().fit(dataset, train_args, [cer, *(callbacks or [])])
 
