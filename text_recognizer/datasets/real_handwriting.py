@@ -124,7 +124,9 @@ class CopisteLinesDataset(RealHandwritingDataset):
         "Copiste d'un jour, BAnQ (Bibliothèque et Archives nationales du Québec), CC-BY 4.0, "
         "https://github.com/banq-dcn/Copiste-d-un-jour"
     )
-    group_pattern = r"wikitexte_(\d+)"  # The pages of one text, and its second copy: one writer per copy.
+    # The pages of a text and of its second copy (`_1`, `_2`, `_double`), one writer per copy, by the text's number
+    # (the series `imp_`, `oldbatch_` and plain number their texts apart; a number's texts stay together).
+    group_pattern = r"wikitexte_(\d+)"
     skip_pattern = r"wikitexte"  # The page code the writers copied at the top of each page, however written.
 
 

@@ -3,7 +3,7 @@ import pytest
 from text_recognizer.datasets import sentence_generator
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
-from text_recognizer.datasets.synthetic_lines_dataset import SyntheticLinesDataset, decode
+from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, LINE_WIDTH, SyntheticLinesDataset, decode
 
 # Two tagged sentences in the Brown corpus's own format (word/tag, one sentence per paragraph).
 BROWN_CA01 = (
@@ -59,7 +59,7 @@ def test_unknown_corpus_is_refused():
 def test_synthetic_lines_can_be_written_from_the_brown_corpus(brown_corpus):
     dataset = SyntheticLinesDataset(num_train=4, num_test=2, max_length=20, corpus="brown")
     dataset.load_or_generate_data()
-    assert dataset.data_version.endswith("-s0-brown")
+    assert dataset.data_version.endswith(f"-s0-brown-{LINE_HEIGHT}x{LINE_WIDTH}")
     wrapped = f" {BROWN_TEXT} {BROWN_TEXT} "
     assert all(f" {decode(y)} " in wrapped for y in dataset.y_train)
     with pytest.raises(ValueError, match="Unknown corpus 'brwn'"):

@@ -48,7 +48,10 @@ def test_bad_experiment_json_is_explained(text, message):
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"dataset": "Mnist"}, "Unknown dataset 'Mnist'; valid datasets: EmnistDataset, EmnistLinesDataset, IamLines"),
+        (
+            {"dataset": "Mnist"},
+            "Unknown dataset 'Mnist'; valid datasets: CopisteLinesDataset, EmnistDataset, EmnistLinesDataset",
+        ),
         ({"model": "Big"}, "Unknown model 'Big'; valid models: CharacterModel, LineModel, LineModelCtc"),
         ({"network": "vgg"}, "Unknown network 'vgg'; valid networks: lenet, line_cnn_all_conv, line_cnn_lstm"),
         ({"network_args": {"units": 3}}, "Bad network_args for mlp: .* valid arguments: layer_size"),
