@@ -38,7 +38,7 @@ class LinePredictor:
 
     CTC models decode greedily (the likeliest character at each step) or with a beam search guided by English
     word frequencies ("words", see `text_recognizer.english.WordModel`): that reads English text better (about
-    a quarter fewer errors on held-out synthetic lines) but leans towards English words, costs a few ms per line
+    a sixth fewer errors on held-out synthetic lines) but leans towards English words, costs a few ms per line
     and about 0.5 s to load.
 
     Args:

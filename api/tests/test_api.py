@@ -72,7 +72,7 @@ def test_predicts_image_url_when_private_addresses_are_allowed(api_server, file_
 
 
 def bomb_png() -> bytes:
-    return png_bytes(Image.new("L", (5000, 4000), 255))  # 20 MP, a few kB compressed.
+    return png_bytes(Image.new("L", (7500, 6000), 255))  # 45 MP, a few kB compressed.
 
 
 TRUNCATED = LINE.read_bytes()[:300]
