@@ -31,7 +31,7 @@ TUNING_LINES = 300
 TUNING_SEED = 11  # Differs from the evaluation seed: the tuning lines and the lines read after are different.
 READ_LINES = 100
 TUNING_TRAIN_ARGS = {"batch_size": 16, "epochs": 10, "learning_rate": 0.001, "lr_decay": True, "clip_norm": 1.0}
-IMPROVEMENT = 0.8  # Tuned CER at most this fraction of the shipped model's (measured: 0.14 → 0.07).
+IMPROVEMENT = 0.8  # Tuned CER at most this fraction of the shipped model's (measured: 0.18 → 0.07).
 
 
 def write_folder(images: list[np.ndarray], texts: list[str], directory: Path) -> int:
