@@ -11,12 +11,11 @@ from PIL import Image
 from text_recognizer.datasets.dataset import Dataset, data_dirname
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.iam_dataset import IamDataset, IamForm
-from text_recognizer.datasets.synthetic_lines_dataset import encode, print_lines
+from text_recognizer.datasets.line_folder_dataset import LINE_WIDTH
+from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, encode, print_lines
 from text_recognizer.preprocessing import fit_line
 
 IAM_LINES_VERSION = "iam-lines-v1"
-LINE_HEIGHT = 32
-LINE_WIDTH = 1280
 MAX_LENGTH = 80  # Longer lines (rare in IAM) are skipped.
 
 logger = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ import numpy as np
 
 from text_recognizer.datasets.dataset import Dataset, random_validation_mask
 from text_recognizer.datasets.emnist_dataset import MAPPING
-from text_recognizer.datasets.real_handwriting import COLLECTIONS, collection_dir, is_available
+from text_recognizer.datasets.real_handwriting import COLLECTIONS, RealHandwritingDataset, collection_dir, is_available
 from text_recognizer.datasets.synthetic_lines_dataset import BLANK, LINE_HEIGHT, SyntheticLinesDataset, print_lines
 
 SYNTHETIC_ONLY_LINES = 20_000  # Synthetic training lines when no real collection is at the data root.
@@ -59,7 +59,7 @@ class MixedLinesDataset(Dataset):
         self.collections, self.synthetic_ratio, self.synthetic_test = list(collections), synthetic_ratio, synthetic_test
         self.synthetic_train = synthetic_train
         self.download, self.seed = download, seed
-        self.real: list[Any] = []
+        self.real: list[RealHandwritingDataset] = []
         self.mapping = MAPPING
         self.input_shape, self.output_shape = (0, 0), (0, len(MAPPING))
         self.attribution: list[str] = []

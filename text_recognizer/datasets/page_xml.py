@@ -33,9 +33,8 @@ class PageLine:
 
 @dataclass(frozen=True)
 class Page:
-    """A page image's name, the size its XML describes (width, height), and its lines in reading order."""
+    """The image file a page's XML names, the size it describes (width, height), and its lines in reading order."""
 
-    name: str
     image_name: str
     size: tuple[int, int]
     lines: tuple[PageLine, ...]
@@ -107,7 +106,7 @@ def _parse_page(root: ET.Element, name: str) -> Page:
             baseline = points(baselines[0].get("points")) if baselines else None
             lines.append(PageLine(polygon, baseline, _page_text(line), line.get("custom", "")))
     size = (int(float(page.get("imageWidth", 0))), int(float(page.get("imageHeight", 0))))
-    return Page(Path(name).stem, page.get("imageFilename", ""), size, tuple(lines))
+    return Page(page.get("imageFilename", ""), size, tuple(lines))
 
 
 def _page_text(line: ET.Element) -> str:
@@ -142,7 +141,7 @@ def _parse_alto(root: ET.Element, name: str) -> Page:
         )
     size = (int(float(page.get("WIDTH", 0))), int(float(page.get("HEIGHT", 0))))
     image_name = (file_name.text or "").strip() if file_name is not None else ""
-    return Page(Path(name).stem, image_name, size, tuple(lines))
+    return Page(image_name, size, tuple(lines))
 
 
 def _alto_box(element: ET.Element) -> np.ndarray | None:

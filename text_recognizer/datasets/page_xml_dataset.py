@@ -21,11 +21,11 @@ from text_recognizer import preprocessing
 from text_recognizer.datasets import page_xml
 from text_recognizer.datasets.dataset import Dataset, data_dirname, load_arrays, save_arrays
 from text_recognizer.datasets.emnist_dataset import MAPPING
+from text_recognizer.datasets.line_folder_dataset import LINE_WIDTH
 from text_recognizer.datasets.page_xml import PageLine, PageSource, cut_line, parse_page_file, scale_to_image
 from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, encode, print_lines
 from text_recognizer.preprocessing import fit_line
 
-LINE_WIDTH = 40 * LINE_HEIGHT  # Longer lines are squeezed to this width.
 MAX_LENGTH = 100
 FOLDS = str.maketrans(
     {"’": "'", "‘": "'", "‚": ",", "′": "'", "“": '"', "”": '"', "„": '"', "«": '"', "»": '"', "–": "-", "—": "-",
@@ -35,7 +35,6 @@ FOLDS = str.maketrans(
 EDITORIAL_MARKUP = re.compile(r"[\[\]^∞]|>[^<]*<")
 STRUCK_STYLE = "strikethrough:true"  # A PAGE line whose `custom` marks struck-out text.
 KNOWN = frozenset(MAPPING[:-1])  # Characters a line may hold (the padding symbol is not text).
-SKIP_REASONS = ("empty", "editorial markup", "skip_pattern", "characters outside the mapping", "too long", "no ink")
 CODE = [Path(__file__), Path(page_xml.__file__), Path(preprocessing.__file__)]  # What the lines are made with.
 
 logger = logging.getLogger(__name__)
@@ -52,7 +51,7 @@ def fold_text(text: str) -> str:
 
 
 def line_text(line: PageLine, skip_pattern: re.Pattern | None, fold: bool) -> tuple[str | None, str]:
-    """The text to train on and what happened to it: "kept", "folded" or one of SKIP_REASONS (text None)."""
+    """The text to train on and what happened to it: "kept", "folded", or why it is skipped (text None)."""
     text = " ".join(line.text.split())
     if not text:
         return None, "empty"
@@ -172,7 +171,7 @@ class PageXmlDataset(Dataset):
         xml_names = source.xml_names()
         if not xml_names:
             raise ValueError(f"No PAGE XML or ALTO (.xml) files in {self.directory}")
-        self.data_version = f"{self.cache_name()}-{self._digest(source, xml_names)[:16]}"
+        self.data_version = f"{self.cache_name()}-{self._digest(source)[:16]}"
         cache = data_dirname() / "processed" / "page_xml" / f"{self.data_version}.h5"
         if not cache.exists():
             arrays, counts = self._cut_lines(xml_names)
@@ -188,7 +187,7 @@ class PageXmlDataset(Dataset):
         """The cache's name before the content hash."""
         return type(self).__name__.removesuffix("Dataset").lower()
 
-    def _digest(self, source: PageSource, xml_names: list[str]) -> str:
+    def _digest(self, source: PageSource) -> str:
         """Hash of every file's name and bytes, of the arguments and of the code that shape the lines."""
         digest = hashlib.sha256(b"".join(path.read_bytes() for path in CODE))
         arguments = [self.test_fraction, self.validation_fraction, self.group_pattern, self.skip_pattern, self.fold]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,7 +15,6 @@ from text_recognizer.datasets.dataset import data_dirname, download_url, raw_dir
 from text_recognizer.datasets.page_xml_dataset import PageXmlDataset, print_counts
 
 DOWNLOAD_WORKERS = 8
-logger = logging.getLogger(__name__)
 
 
 def manifest(name: str) -> list[dict[str, Any]]:
