@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.synced
 
-.PHONY: setup train test lint prediction-tests
+.PHONY: setup train train-detector test lint prediction-tests
 
 $(STAMP): Pipfile.lock pyproject.toml
 	tasks/setup.sh
@@ -15,6 +15,9 @@ setup: $(STAMP)
 
 train: setup
 	tasks/train_line_predictor.sh
+
+train-detector: setup
+	tasks/train_line_detector.sh
 
 test: setup
 	tasks/lint.sh

@@ -1,4 +1,5 @@
-"""Flask API: `GET /` health, `POST /v1/predict` (image) or `GET /v1/predict?image_url=...`, `/metrics`, web page.
+"""Flask API: `GET /` health, `POST /v1/predict` (image) or `GET /v1/predict?image_url=...` (add `mode=page` to
+read a page of several lines), `/metrics`, web page.
 
 Run with `python api/app.py` (port from $PORT, default 8000) or, in production,
 `gunicorn --workers 2 --bind 0.0.0.0:8000 --access-logfile - api.app:app`.
@@ -19,7 +20,9 @@ from werkzeug.exceptions import HTTPException
 from api.monitoring import LATENCY, REQUESTS, DriftMonitor, observe
 from api.payload import ApiError, image_from_request
 from text_recognizer.line_predictor import LinePredictor
+from text_recognizer.paragraph_text_recognizer import ParagraphTextRecognizer
 
+MODES = ("line", "page")
 MAX_BODY_BYTES = 15 * 1024 * 1024  # A 10 MB image in base64, with room for the JSON around it.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -27,8 +30,8 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 logger = logging.getLogger("api")
 
 
-def create_app(predictor: LinePredictor, monitor: DriftMonitor) -> Flask:
-    """The Flask application around one loaded predictor and one drift monitor."""
+def create_app(predictor: LinePredictor, recognizer: ParagraphTextRecognizer, monitor: DriftMonitor) -> Flask:
+    """The Flask application around one loaded line predictor, one page recognizer and one drift monitor."""
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
@@ -39,16 +42,31 @@ def create_app(predictor: LinePredictor, monitor: DriftMonitor) -> Flask:
     @app.route("/v1/predict", methods=["GET", "POST"])
     def predict() -> Response:
         start = time.perf_counter()
+        mode = request.args.get("mode", "line")
+        if mode not in MODES:
+            raise ApiError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
         image = image_from_request(request)
         gray = np.asarray(image.convert("L"))
         try:
-            text, confidence = predictor.predict(gray)
+            answer = read_page(gray) if mode == "page" else read_line(gray)
         except ValueError as e:  # The image decoded but preprocessing cannot use it.
             raise ApiError(str(e), 422) from e
         latency_ms = (time.perf_counter() - start) * 1e3
         LATENCY.observe(latency_ms / 1e3)
-        monitor.add(observe(gray, confidence, latency_ms))
-        return jsonify(pred=text, conf=round(confidence, 4))
+        monitor.add(observe(gray, answer["conf"], latency_ms))
+        return jsonify(answer)
+
+    def read_line(gray: np.ndarray) -> dict:
+        text, confidence = predictor.predict(gray)
+        return {"pred": text, "conf": round(confidence, 4)}
+
+    def read_page(gray: np.ndarray) -> dict:
+        lines = recognizer.predict(gray).lines
+        return {
+            "pred": "\n".join(line.text for line in lines),
+            "conf": round(float(np.mean([line.confidence for line in lines])) if lines else 1.0, 4),
+            "lines": [{"box": list(line.box), "text": line.text, "conf": round(line.confidence, 4)} for line in lines],
+        }
 
     @app.get("/metrics")
     def metrics() -> Response:
@@ -82,10 +100,10 @@ def create_app(predictor: LinePredictor, monitor: DriftMonitor) -> Flask:
 
 
 # One ONNX Runtime thread per worker: with a worker per core, more threads only contend (1.5x the throughput).
-predictor = LinePredictor(
-    backend=os.environ.get("PREDICTOR_BACKEND", "onnx"), threads=int(os.environ.get("ONNX_THREADS", "1"))
-)
-app = create_app(predictor, DriftMonitor.from_file(webhook_url=os.environ.get("DRIFT_WEBHOOK_URL")))
+backend, threads = os.environ.get("PREDICTOR_BACKEND", "onnx"), int(os.environ.get("ONNX_THREADS", "1"))
+predictor = LinePredictor(backend=backend, threads=threads)
+recognizer = ParagraphTextRecognizer(backend=backend, threads=threads, line_predictor=predictor)
+app = create_app(predictor, recognizer, DriftMonitor.from_file(webhook_url=os.environ.get("DRIFT_WEBHOOK_URL")))
 
 
 if __name__ == "__main__":

@@ -71,9 +71,9 @@ class LinePredictor:
 
             self.words = WordModel()
         if backend == "onnx":
-            self._run = _onnx_runner(artifact.with_suffix(".onnx"), threads)
+            self._run = onnx_runner(artifact.with_suffix(".onnx"), threads)
         elif backend == "keras":
-            self._run = _keras_runner(artifact)
+            self._run = keras_runner(artifact)
         else:
             raise ValueError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.backend, self.name = backend, artifact.stem
@@ -169,7 +169,8 @@ class LinePredictor:
         return self._run(self.stack(lines, max(self.padded_width(line.shape[1]) for line in lines)))
 
 
-def _onnx_runner(path: Path, threads: int) -> Callable[[np.ndarray], np.ndarray]:
+def onnx_runner(path: Path, threads: int) -> Callable[[np.ndarray], np.ndarray]:
+    """A function that runs the ONNX model at `path` on a batch (`threads`: ONNX Runtime threads, 0: one per core)."""
     import onnxruntime
 
     if not path.exists():
@@ -181,7 +182,8 @@ def _onnx_runner(path: Path, threads: int) -> Callable[[np.ndarray], np.ndarray]
     return lambda x: session.run(None, {input_name: x})[0]
 
 
-def _keras_runner(artifact: Path) -> Callable[[np.ndarray], np.ndarray]:
+def keras_runner(artifact: Path) -> Callable[[np.ndarray], np.ndarray]:
+    """A function that runs the Keras network of a saved model (`artifact`: its .json) on a batch."""
     from text_recognizer.models import load_model  # Keras is imported only for this backend.
 
     model = load_model(artifact)

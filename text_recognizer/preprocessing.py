@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageDraw, UnidentifiedImageError
 
 ImageInput = str | Path | Image.Image | np.ndarray
 
@@ -213,3 +213,19 @@ def ink_widths(x: np.ndarray) -> np.ndarray:
 def line_input(image: ImageInput, height: int, width: int | None = None) -> np.ndarray:
     """Preprocess any line image (path, PIL, array; either polarity) into the line network's input."""
     return fit_line(load_image(image), height, width)
+
+
+def cut_line(page: np.ndarray, polygon: np.ndarray) -> np.ndarray:
+    """The polygon's bounding box of a grayscale page, with everything outside the polygon painted as paper.
+
+    The paper's level is the median of the box, so neighbouring lines' ascenders and descenders that reach into
+    the box vanish and the line keeps its own ink only.
+    """
+    height, width = page.shape
+    x0, y0 = np.clip(np.floor(polygon.min(axis=0)).astype(int), 0, [width - 1, height - 1])
+    x1, y1 = np.clip(np.ceil(polygon.max(axis=0)).astype(int) + 1, [x0 + 1, y0 + 1], [width, height])
+    box = page[y0:y1, x0:x1]
+    mask = Image.new("1", (x1 - x0, y1 - y0), 0)
+    ImageDraw.Draw(mask).polygon([(float(x - x0), float(y - y0)) for x, y in polygon], fill=1, outline=1)
+    paper = np.uint8(np.median(box))
+    return np.where(np.asarray(mask), box, paper)

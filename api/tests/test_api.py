@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from text_recognizer.line_predictor import LinePredictor
+from text_recognizer.paragraph_text_recognizer import ParagraphTextRecognizer
 
 SUPPORT = Path(__file__).resolve().parents[2] / "text_recognizer" / "tests" / "support" / "lines"
 LINE = SUPPORT / "Paris, London and Laos.png"
@@ -256,3 +257,27 @@ def test_extreme_aspect_ratio_is_answered(api_server):
     sliver[:, ::9] = 10
     status, answer = post_json(api_server, {"image": data_url(png_bytes(Image.fromarray(sliver)))})
     assert status == 200 and isinstance(answer["pred"], str)
+
+
+PAGE = SUPPORT.parent / "pages" / "five_lines.png"
+
+
+def test_page_mode_answers_the_text_and_each_line_with_its_box(api_server):
+    expected = ParagraphTextRecognizer().predict(PAGE)
+    status, answer = api_server.call(
+        "POST", "/v1/predict?mode=page", json.dumps({"image": data_url(PAGE.read_bytes())}).encode(), JSON
+    )
+    assert status == 200 and answer["pred"] == expected.text and len(answer["lines"]) == 5
+    assert [line["box"] for line in answer["lines"]] == [list(line.box) for line in expected.lines]
+    assert [line["text"] for line in answer["lines"]] == answer["pred"].split("\n")
+    assert 0 < answer["conf"] <= 1 and all(0 < line["conf"] <= 1 for line in answer["lines"])
+    body, headers = multipart("file", PAGE.name, PAGE.read_bytes())
+    status, answer = api_server.call("POST", "/v1/predict?mode=page", body, headers)
+    assert status == 200 and answer["pred"] == expected.text
+
+
+def test_unknown_mode_is_refused(api_server):
+    status, answer = api_server.call(
+        "POST", "/v1/predict?mode=paragraph", json.dumps({"image": data_url(LINE.read_bytes())}).encode(), JSON
+    )
+    assert status == 400 and answer["error"] == "mode must be one of line, page, got 'paragraph'"

@@ -1,14 +1,19 @@
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from text_recognizer.line_predictor import LinePredictor
+from text_recognizer.paragraph_text_recognizer import ParagraphTextRecognizer
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 LINE = (
     Path(__file__).resolve().parents[2] / "text_recognizer" / "tests" / "support" / "lines" / "He said it was good..png"
 )
+
+PAGE = LINE.parents[1] / "pages" / "five_lines.png"
 
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="needs Chromium (tasks/install_system_packages.sh)")
 
@@ -45,3 +50,29 @@ def test_drawing_on_the_canvas_is_read(api_server, page):
     page.wait_for_function("document.getElementById('confidence').textContent.startsWith('confidence')")
     assert page.text_content("#result").strip() in {"l", "I", "1", "i", "t", "/"}
     assert page.text_content("#error") == ""
+
+
+def test_page_upload_shows_the_page_with_a_box_around_each_line(api_server, page, tmp_path):
+    expected = ParagraphTextRecognizer().predict(PAGE)
+    page.goto(f"{api_server.url}/app/")
+    page.check("input[name=mode][value=page]")
+    page.set_input_files("#file", str(PAGE))
+    page.wait_for_function("document.getElementById('confidence').textContent.startsWith('confidence')")
+    assert page.text_content("#error") == ""
+    assert page.locator("#lines li").all_text_contents() == [line.text for line in expected.lines]
+    # The boxes are drawn in red over the page: count the red pixels of the canvas, and look at a screenshot.
+    red = page.evaluate(
+        """() => {
+        const view = document.getElementById("page-image");
+        const pixels = view.getContext("2d").getImageData(0, 0, view.width, view.height).data;
+        let red = 0;
+        for (let i = 0; i < pixels.length; i += 4) red += pixels[i] > 200 && pixels[i + 1] < 60 && pixels[i + 2] < 60;
+        return red;
+    }"""
+    )
+    perimeters = sum(2 * ((x1 - x0) + (y1 - y0)) for x0, y0, x1, y1 in (line.box for line in expected.lines))
+    assert red > perimeters  # Every box's outline, at least a pixel wide.
+    shot = tmp_path / "page.png"
+    page.locator("#page-image").screenshot(path=str(shot))
+    pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    assert ((pixels[..., 0] > 200) & (pixels[..., 1] < 60) & (pixels[..., 2] < 60)).sum() > 100

@@ -42,8 +42,12 @@ class IamForm:
     @property
     def split(self) -> str:
         """ "test" or "train", by writer, so that no writer is in both (writer-independent split)."""
-        bucket = int(hashlib.sha256(self.writer.encode()).hexdigest(), 16) % 100
-        return "test" if bucket < TEST_WRITER_PERCENT else "train"
+        return "test" if self.writer_bucket < TEST_WRITER_PERCENT else "train"
+
+    @property
+    def writer_bucket(self) -> int:
+        """A number from 0 to 99 drawn from the writer's id: the forms of one writer share it."""
+        return int(hashlib.sha256(self.writer.encode()).hexdigest(), 16) % 100
 
 
 def parse_form(xml_path: Path, image_path: Path) -> IamForm:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import defusedxml.ElementTree as SafeET
 import numpy as np
-from PIL import Image, ImageDraw
 
 from text_recognizer.preprocessing import open_image
 
@@ -209,19 +208,3 @@ def scale_to_image(page: Page, image_size: tuple[int, int]) -> tuple[float, floa
     if width <= 0 or height <= 0:
         return 1.0, 1.0
     return image_size[0] / width, image_size[1] / height
-
-
-def cut_line(page: np.ndarray, polygon: np.ndarray) -> np.ndarray:
-    """The polygon's bounding box of a grayscale page, with everything outside the polygon painted as paper.
-
-    The paper's level is the median of the box, so neighbouring lines' ascenders and descenders that reach into
-    the box vanish and the line keeps its own ink only.
-    """
-    height, width = page.shape
-    x0, y0 = np.clip(np.floor(polygon.min(axis=0)).astype(int), 0, [width - 1, height - 1])
-    x1, y1 = np.clip(np.ceil(polygon.max(axis=0)).astype(int) + 1, [x0 + 1, y0 + 1], [width, height])
-    box = page[y0:y1, x0:x1]
-    mask = Image.new("1", (x1 - x0, y1 - y0), 0)
-    ImageDraw.Draw(mask).polygon([(float(x - x0), float(y - y0)) for x, y in polygon], fill=1, outline=1)
-    paper = np.uint8(np.median(box))
-    return np.where(np.asarray(mask), box, paper)

@@ -22,9 +22,9 @@ from text_recognizer.datasets import page_xml
 from text_recognizer.datasets.dataset import Dataset, data_dirname, load_arrays, save_arrays
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.line_folder_dataset import LINE_WIDTH
-from text_recognizer.datasets.page_xml import PageLine, PageSource, cut_line, parse_page_file, scale_to_image
+from text_recognizer.datasets.page_xml import PageLine, PageSource, parse_page_file, scale_to_image
 from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, encode, print_lines
-from text_recognizer.preprocessing import fit_line
+from text_recognizer.preprocessing import cut_line, fit_line
 
 MAX_LENGTH = 100
 FOLDS = str.maketrans(

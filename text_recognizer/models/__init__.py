@@ -5,6 +5,7 @@ from pathlib import Path
 
 from text_recognizer.models.base import Model
 from text_recognizer.models.character_model import CharacterModel
+from text_recognizer.models.line_detector_model import LineDetectorModel
 from text_recognizer.models.line_model import LineModel
 from text_recognizer.models.line_model_ctc import LineModelCtc
 
@@ -12,6 +13,7 @@ MODELS: dict[str, type[Model]] = {
     "CharacterModel": CharacterModel,
     "LineModel": LineModel,
     "LineModelCtc": LineModelCtc,
+    "LineDetectorModel": LineDetectorModel,
 }
 
 

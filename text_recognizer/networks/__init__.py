@@ -2,9 +2,11 @@
 
 from collections.abc import Callable
 
+from text_recognizer.networks.fcn import fcn
 from text_recognizer.networks.lenet import lenet
 from text_recognizer.networks.line_cnn_all_conv import line_cnn_all_conv
 from text_recognizer.networks.line_cnn_lstm import line_cnn_lstm
+from text_recognizer.networks.line_detector_unet import line_detector_unet
 from text_recognizer.networks.mlp import mlp
 from text_recognizer.networks.sliding_window import line_cnn_sliding_window, line_lstm_ctc
 
@@ -15,4 +17,6 @@ NETWORKS: dict[str, Callable] = {
     "line_cnn_all_conv": line_cnn_all_conv,
     "line_lstm_ctc": line_lstm_ctc,
     "line_cnn_lstm": line_cnn_lstm,
+    "fcn": fcn,
+    "line_detector_unet": line_detector_unet,
 }

@@ -13,6 +13,8 @@ NETWORK_SHAPES = {
     "line_cnn_all_conv": ((28, 952), 80, (34, 80)),
     "line_lstm_ctc": ((28, 952), 80, (67, 80)),
     "line_cnn_lstm": ((32, 640), 80, (160, 80)),
+    "fcn": ((32, 48, 1), 2, (32, 48, 2)),
+    "line_detector_unet": ((32, 48, 1), 2, (32, 48, 2)),
 }
 
 
@@ -33,7 +35,8 @@ def test_network_builds_with_finite_outputs_of_the_right_shape(name):
 def test_unknown_network_lists_choices():
     with pytest.raises(
         ValueError,
-        match="valid networks: lenet, line_cnn_all_conv, line_cnn_lstm, line_cnn_sliding_window, line_lstm_ctc, mlp",
+        match="valid networks: fcn, lenet, line_cnn_all_conv, line_cnn_lstm, line_cnn_sliding_window, "
+        "line_detector_unet, line_lstm_ctc, mlp",
     ):
         build_network("resnet", (28, 28), 80, {})
 

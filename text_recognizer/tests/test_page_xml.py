@@ -4,10 +4,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from text_recognizer.datasets.page_xml import cut_line, parse_page_file
+from text_recognizer.datasets.page_xml import parse_page_file
 from text_recognizer.datasets.page_xml_dataset import LINE_WIDTH, PageXmlDataset, fold_text, split_groups
 from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, decode
-from text_recognizer.preprocessing import ink_widths
+from text_recognizer.preprocessing import cut_line, ink_widths
 from text_recognizer.tests.pages import HEIGHT, WIDTH, alto_xml, line_box, page_image, page_xml
 
 TEXTS = ["Dear Sir,", "", "the [?] word", "l’été « chaud »", "x ~ y", "ok then"]

@@ -1,0 +1,129 @@
+"""Lines from the line detector's maps: polygons and boxes in the input's pixels, top to bottom, and how found
+lines match true ones. No TensorFlow or Keras."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from text_recognizer.line_maps import detection_scale
+
+THRESHOLD = 0.5  # Probability above which a pixel belongs to a map.
+MIN_CORE_PIXELS = 12  # Smaller core components are specks, not lines.
+MERGE_GAP = 3.0  # Cores on one text line merge across gaps up to this many core heights (a wide word gap)...
+MERGE_OVERLAP = 0.5  # ... when the ends that face each other differ in height by at most this many core heights.
+CONTOUR_STEP = 4  # Columns between the points of a line's polygon, at the detection scale.
+IOU_MATCH = 0.5  # A detected line matches a true one when their areas overlap at least this much (IoU).
+
+
+@dataclass
+class LineRegion:
+    """A detected line: its polygon and box (x0, y0, x1, y1) in the input's pixels."""
+
+    polygon: np.ndarray
+    box: tuple[int, int, int, int]
+
+
+def line_masks(maps: np.ndarray) -> list[np.ndarray]:
+    """The detector's output (size, size, 2) probabilities as one boolean mask per line, top to bottom.
+
+    Each core component seeds a line; cores that continue each other on one text line (a wide gap between words)
+    merge; every pixel of the line area joins the nearest core of its connected piece, so lines whose ascenders
+    and descenders touch are parted between their cores.
+    """
+    cores, count = ndimage.label(maps[..., 0] > THRESHOLD, structure=np.ones((3, 3)))
+    sizes = ndimage.sum_labels(np.ones_like(cores), cores, np.arange(1, count + 1))
+    keep = np.flatnonzero(sizes >= MIN_CORE_PIXELS) + 1
+    cores = np.where(np.isin(cores, keep), cores, 0)
+    cores = _merge_continued(cores, keep)
+    if not cores.any():
+        return []
+    area = (maps[..., 1] > THRESHOLD) | (cores > 0)
+    pieces, _ = ndimage.label(area)
+    seeded = np.unique(pieces[cores > 0])
+    area &= np.isin(pieces, seeded)
+    nearest = ndimage.distance_transform_edt(cores == 0, return_distances=False, return_indices=True)
+    owner = cores[nearest[0], nearest[1]] * area  # Each area pixel's nearest core.
+    labels = [k for k in np.unique(cores) if k]
+    order = sorted(labels, key=lambda k: ndimage.center_of_mass(cores == k)[0])
+    return [owner == k for k in order]
+
+
+def _merge_continued(cores: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Relabel cores so that pieces of one text line, side by side and level where they face, share a label."""
+    objects = ndimage.find_objects(cores)
+    ends = {k: _ends(cores[objects[k - 1]] == k, objects[k - 1]) for k in labels}
+    parent = {k: k for k in labels}
+
+    def root(k: int) -> int:
+        while parent[k] != k:
+            k = parent[k]
+        return k
+
+    for a in labels:
+        for b in labels:
+            (left_x, left_y, _, _, height_a), (_, _, right_x, right_y, height_b) = ends[a], ends[b]
+            gap = left_x - right_x  # From b's right end to a's left end.
+            if a != b and 0 <= gap <= MERGE_GAP * min(height_a, height_b):
+                if abs(left_y - right_y) <= MERGE_OVERLAP * min(height_a, height_b):
+                    parent[root(b)] = root(a)
+    lookup = np.zeros(cores.max() + 1, dtype=cores.dtype)
+    for k in labels:
+        lookup[k] = root(k)
+    return lookup[cores]
+
+
+def _ends(mask: np.ndarray, where: tuple[slice, slice]) -> tuple[float, float, float, float, float]:
+    """A core's left end (x, mean y of its first columns), right end (likewise) and mean height, in map pixels."""
+    rows = np.arange(mask.shape[0])[:, None]
+    counts = mask.sum(axis=0)
+    centres = (mask * rows).sum(axis=0) / np.maximum(counts, 1) + where[0].start
+    height = float(counts[counts > 0].mean())
+    reach = max(1, round(height))  # Columns averaged at each end.
+    columns = np.flatnonzero(counts)
+    left, right = columns[:reach], columns[-reach:]
+    x0 = where[1].start
+    return x0 + columns[0], centres[left].mean(), x0 + columns[-1] + 1, centres[right].mean(), height
+
+
+def mask_polygon(mask: np.ndarray) -> np.ndarray:
+    """A line mask's outline as a polygon: its top edge left to right, then its bottom edge back (x, y points)."""
+    columns = np.flatnonzero(mask.any(axis=0))
+    samples = np.unique(np.r_[columns[::CONTOUR_STEP], columns[-1]])
+    part = mask[:, samples]
+    top = part.argmax(axis=0)
+    bottom = len(part) - part[::-1].argmax(axis=0)  # One past the last row.
+    upper = np.stack([samples, top], axis=1)
+    lower = np.stack([samples + 1, bottom], axis=1)[::-1]
+    return np.concatenate([upper, lower]).astype(np.float64)
+
+
+def line_regions_of_maps(maps: np.ndarray, image_shape: tuple[int, ...]) -> list[LineRegion]:
+    """The lines of the detector's output, as polygons and boxes in the pixels of an image of `image_shape`."""
+    scale = detection_scale(image_shape)
+    height, width = image_shape[:2]
+    found = []
+    for mask in line_masks(maps):
+        polygon = np.clip(mask_polygon(mask) / scale, 0, [width, height])
+        x0, y0 = np.floor(polygon.min(axis=0)).astype(int)
+        x1, y1 = np.ceil(polygon.max(axis=0)).astype(int)
+        found.append(LineRegion(polygon, (int(x0), int(y0), int(x1), int(y1))))
+    return found
+
+
+def match_lines(found: list[np.ndarray], true: list[np.ndarray]) -> int:
+    """How many found line masks match a true one at IoU ≥ `IOU_MATCH`, each true line matched at most once."""
+    pairs = []
+    for i, a in enumerate(found):
+        for j, b in enumerate(true):
+            inter = np.count_nonzero(a & b)
+            if inter:
+                pairs.append((inter / np.count_nonzero(a | b), i, j))
+    used_found, used_true = set(), set()
+    for iou, i, j in sorted(pairs, reverse=True):
+        if iou >= IOU_MATCH and i not in used_found and j not in used_true:
+            used_found.add(i)
+            used_true.add(j)
+    return len(used_found)

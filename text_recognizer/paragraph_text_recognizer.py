@@ -1,0 +1,100 @@
+"""Read a page or paragraph of handwriting: find its lines, cut each from the page, read them in one batch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from text_recognizer import WEIGHTS_DIR
+from text_recognizer.line_maps import detection_input
+from text_recognizer.line_predictor import BACKENDS, DEFAULT_ARTIFACT, LinePredictor, keras_runner, onnx_runner
+from text_recognizer.line_regions import LineRegion, line_regions_of_maps
+from text_recognizer.preprocessing import ImageInput, cut_line, load_image
+
+DEFAULT_DETECTOR = WEIGHTS_DIR / "LineDetectorModel_MixedPagesDataset_line_detector_unet.json"
+
+
+@dataclass
+class ParagraphLine:
+    """A line of a page: its box (x0, y0, x1, y1) and outline polygon in input pixels, its text and confidence."""
+
+    box: tuple[int, int, int, int]
+    polygon: np.ndarray
+    text: str
+    confidence: float
+
+
+@dataclass
+class ParagraphPrediction:
+    """What a page reads: its lines top to bottom, and their texts joined by newlines."""
+
+    text: str
+    lines: list[ParagraphLine]
+
+
+class ParagraphTextRecognizer:
+    """Loads a line detector and a line model once and reads pages of any size, either polarity, scans or photos.
+
+    Args:
+        detector: the line detector's `.json` (its `.onnx` or `.weights.h5` lies beside it).
+        line_artifact: the line model's `.json`.
+        backend: "onnx" (default; imports neither TensorFlow nor Keras) or "keras", for both models.
+        threads: ONNX Runtime threads per model (0: one per core).
+        line_predictor: a loaded line predictor to read the lines with, instead of loading `line_artifact`.
+    """
+
+    def __init__(
+        self,
+        detector: str | Path = DEFAULT_DETECTOR,
+        line_artifact: str | Path = DEFAULT_ARTIFACT,
+        backend: str = "onnx",
+        threads: int = 0,
+        line_predictor: LinePredictor | None = None,
+    ) -> None:
+        detector = Path(detector)
+        if json.loads(detector.read_text()).get("preprocessing") != "detection_input":
+            raise ValueError(f"{detector} is not a line detector")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
+        onnx = backend == "onnx"
+        self._detect = onnx_runner(detector.with_suffix(".onnx"), threads) if onnx else keras_runner(detector)
+        self.line_predictor = line_predictor or LinePredictor(line_artifact, backend, threads)
+        self.name = f"{detector.stem}+{self.line_predictor.name}"
+
+    def detect(self, image: ImageInput) -> list[LineRegion]:
+        """The lines of a page, top to bottom, as polygons and boxes in its pixels."""
+        gray = load_image(image)
+        maps = self._detect(detection_input(gray)[None, :, :, None].astype(np.float32))[0]
+        return line_regions_of_maps(maps, gray.shape)
+
+    def predict(self, image: ImageInput) -> ParagraphPrediction:
+        """Read every line of a page (one network call for the lines of each padded width)."""
+        gray = load_image(image)
+        regions = self.detect(gray)
+        readings = self.line_predictor.predict_batch([cut_line(gray, r.polygon) for r in regions]) if regions else []
+        lines = [
+            ParagraphLine(region.box, region.polygon, text, confidence)
+            for region, (text, confidence) in zip(regions, readings, strict=True)
+        ]
+        return ParagraphPrediction("\n".join(line.text for line in lines), lines)
+
+
+def main() -> None:
+    """Print each line's box, confidence and text for each page image given."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("images", nargs="+", help="page image files")
+    parser.add_argument("--backend", choices=BACKENDS, default="onnx")
+    args = parser.parse_args()
+    recognizer = ParagraphTextRecognizer(backend=args.backend)
+    for path in args.images:
+        print(path)
+        for line in recognizer.predict(path).lines:
+            print(f"  {line.box}\t{line.confidence:.3f}\t{line.text}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+import numpy as np
+
+from text_recognizer.line_maps import DETECTION_SIZE, core_band, line_maps, polygon_mask
+from text_recognizer.line_regions import line_masks, line_regions_of_maps, match_lines
+
+
+def box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
+    return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64)
+
+
+def test_core_band_keeps_the_middle_rows_of_each_column():
+    mask = polygon_mask(box(10, 100, 200, 139))  # 40 rows.
+    core = core_band(mask)
+    rows = np.flatnonzero(core.any(axis=1))
+    assert (rows[0], rows[-1]) == (112, 127)
+    assert core[:, 10:201].any(axis=0).all() and not core[:, 202:].any()
+
+
+def test_touching_lines_are_parted_between_their_cores():
+    lines = [box(20, 100, 400, 140), box(30, 132, 380, 172), box(20, 166, 300, 206)]  # Each overlaps the next.
+    masks = line_masks(line_maps(lines).astype(np.float32))
+    assert len(masks) == 3
+    assert match_lines(masks, [polygon_mask(line) for line in lines]) == 3
+    tops = [np.flatnonzero(mask.any(axis=1))[0] for mask in masks]
+    assert tops == sorted(tops)  # Top to bottom.
+
+
+def test_pieces_of_one_line_merge_and_specks_are_dropped():
+    maps = line_maps([box(20, 100, 150, 130), box(180, 102, 400, 132)]).astype(np.float32)  # A wide word gap.
+    maps[300:302, 300:303] = 1.0  # A speck: 6 pixels.
+    masks = line_masks(maps)
+    assert len(masks) == 1
+    assert masks[0][:, 20:151].any(axis=0).all() and masks[0][:, 180:401].any(axis=0).all()
+
+
+def test_regions_are_in_the_pixels_of_the_input_image():
+    maps = line_maps([box(40, 100, 200, 130)]).astype(np.float32)
+    (region,) = line_regions_of_maps(maps, (DETECTION_SIZE * 2, DETECTION_SIZE))  # A page twice as tall as wide.
+    x0, y0, x1, y1 = region.box
+    assert abs(x0 - 80) <= 2 and abs(y0 - 200) <= 2 and abs(x1 - 402) <= 4 and abs(y1 - 262) <= 4
+    assert region.polygon.min() >= 0 and region.polygon[:, 0].max() <= DETECTION_SIZE
+
+
+def test_an_empty_map_has_no_lines():
+    assert line_masks(np.zeros((DETECTION_SIZE, DETECTION_SIZE, 2), dtype=np.float32)) == []
+
+
+def test_matching_counts_each_true_line_once():
+    true = [polygon_mask(box(20, 100, 400, 140))]
+    halves = [polygon_mask(box(20, 100, 180, 140)), polygon_mask(box(240, 100, 400, 140))]
+    assert match_lines(halves, true) == 0  # Each part overlaps it at IoU below 0.5.
+    assert match_lines([true[0], true[0]], true) == 1

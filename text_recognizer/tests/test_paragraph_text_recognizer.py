@@ -1,0 +1,82 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from text_recognizer.line_predictor import BACKENDS, LinePredictor
+from text_recognizer.metrics import character_error_rate
+from text_recognizer.paragraph_text_recognizer import DEFAULT_DETECTOR, ParagraphTextRecognizer
+from text_recognizer.preprocessing import load_image
+
+PAGE = Path(__file__).parent / "support" / "pages" / "five_lines.png"
+TEXTS = (Path(__file__).parent / "support" / "pages" / "five_lines.txt").read_text().splitlines()
+PAGE_CER_CEILING = 0.25  # The five support lines in held-out fonts; the line model alone reads them at about 0.1.
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def recognizer(request):
+    return ParagraphTextRecognizer(backend=request.param)
+
+
+def test_reads_every_line_of_a_page_top_to_bottom(recognizer):
+    prediction = recognizer.predict(PAGE)
+    print(prediction.text)
+    assert len(prediction.lines) == len(TEXTS)
+    assert prediction.text == "\n".join(line.text for line in prediction.lines)
+    assert character_error_rate(prediction.text.splitlines(), TEXTS) < PAGE_CER_CEILING
+    height, width = load_image(PAGE).shape
+    tops = [line.box[1] for line in prediction.lines]
+    assert tops == sorted(tops)
+    for line in prediction.lines:
+        x0, y0, x1, y1 = line.box
+        assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height and 0 < line.confidence <= 1
+
+
+def test_lines_are_read_as_the_line_predictor_reads_their_cuts():
+    recognizer = ParagraphTextRecognizer()
+    lines = recognizer.predict(PAGE).lines
+    page = load_image(PAGE)
+    from text_recognizer.preprocessing import cut_line
+
+    alone = LinePredictor().predict_batch([cut_line(page, line.polygon) for line in lines])
+    assert [line.text for line in lines] == [text for text, _ in alone]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda image: Image.fromarray(255 - np.asarray(image)),  # White on black.
+        lambda image: image.rotate(2, expand=True, fillcolor=238),  # A slight skew.
+        lambda image: image.resize((image.width * 2, image.height * 2)).convert("RGB"),  # A larger colour photo.
+    ],
+    ids=["inverted", "skewed", "larger-rgb"],
+)
+def test_any_polarity_skew_and_size_give_the_same_lines(change):
+    assert len(ParagraphTextRecognizer().predict(change(Image.open(PAGE))).lines) == len(TEXTS)
+
+
+def test_blank_page_has_no_lines():
+    prediction = ParagraphTextRecognizer().predict(np.full((300, 400), 230, dtype=np.uint8))
+    assert prediction.text == "" and prediction.lines == []
+
+
+def test_onnx_path_imports_no_tensorflow():
+    code = (
+        "import sys; from text_recognizer.paragraph_text_recognizer import ParagraphTextRecognizer; "
+        f"print(len(ParagraphTextRecognizer().predict({str(PAGE)!r}).lines)); "
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.split() == [str(len(TEXTS)), "[]"]
+
+
+def test_bad_artifacts_and_backends_are_refused_clearly(tmp_path):
+    with pytest.raises(ValueError, match="is not a line detector"):
+        ParagraphTextRecognizer(
+            detector=DEFAULT_DETECTOR.with_name("LineModelCtc_MixedLinesDataset_line_cnn_lstm.json")
+        )
+    with pytest.raises(ValueError, match="backend must be one of onnx, keras"):
+        ParagraphTextRecognizer(backend="torch")
