@@ -12,8 +12,9 @@ from text_recognizer.line_maps import detection_scale
 
 THRESHOLD = 0.5  # Probability above which a pixel belongs to a map.
 MIN_CORE_PIXELS = 12  # Smaller core components are specks, not lines.
+MIN_LINE_SHARE = 0.1  # Lines whose core is smaller than this share of the page's median line core are fragments.
 MERGE_GAP = 3.0  # Cores on one text line merge across gaps up to this many core heights (a wide word gap)...
-MERGE_OVERLAP = 0.5  # ... when the ends that face each other differ in height by at most this many core heights.
+MERGE_SHARED = 0.5  # ... when they share at least this fraction of the shorter one's rows.
 CONTOUR_STEP = 4  # Columns between the points of a line's polygon, at the detection scale.
 IOU_MATCH = 0.5  # A detected line matches a true one when their areas overlap at least this much (IoU).
 
@@ -40,6 +41,7 @@ def line_masks(maps: np.ndarray) -> list[np.ndarray]:
     cores = _merge_continued(cores, keep)
     if not cores.any():
         return []
+    cores = _without_fragments(cores)
     area = (maps[..., 1] > THRESHOLD) | (cores > 0)
     pieces, _ = ndimage.label(area)
     seeded = np.unique(pieces[cores > 0])
@@ -52,9 +54,12 @@ def line_masks(maps: np.ndarray) -> list[np.ndarray]:
 
 
 def _merge_continued(cores: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Relabel cores so that pieces of one text line, side by side and level where they face, share a label."""
+    """Relabel cores so that pieces of one text line, side by side at much the same height, share a label.
+
+    Pieces of neighbouring lines overlap horizontally by far more than `MERGE_GAP` core heights, or share no rows.
+    """
     objects = ndimage.find_objects(cores)
-    ends = {k: _ends(cores[objects[k - 1]] == k, objects[k - 1]) for k in labels}
+    heights = {k: _mean_height(cores[objects[k - 1]] == k) for k in labels}
     parent = {k: k for k in labels}
 
     def root(k: int) -> int:
@@ -64,28 +69,31 @@ def _merge_continued(cores: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
     for a in labels:
         for b in labels:
-            (left_x, left_y, _, _, height_a), (_, _, right_x, right_y, height_b) = ends[a], ends[b]
-            gap = left_x - right_x  # From b's right end to a's left end.
-            if a != b and 0 <= gap <= MERGE_GAP * min(height_a, height_b):
-                if abs(left_y - right_y) <= MERGE_OVERLAP * min(height_a, height_b):
-                    parent[root(b)] = root(a)
+            if a >= b:
+                continue
+            (rows_a, columns_a), (rows_b, columns_b) = objects[a - 1], objects[b - 1]
+            gap = max(columns_a.start, columns_b.start) - min(columns_a.stop, columns_b.stop)  # < 0: overlap.
+            shared = min(rows_a.stop, rows_b.stop) - max(rows_a.start, rows_b.start)
+            lower = min(rows_a.stop - rows_a.start, rows_b.stop - rows_b.start)
+            if abs(gap) <= MERGE_GAP * max(heights[a], heights[b]) and shared >= MERGE_SHARED * lower:
+                parent[root(b)] = root(a)
     lookup = np.zeros(cores.max() + 1, dtype=cores.dtype)
     for k in labels:
         lookup[k] = root(k)
     return lookup[cores]
 
 
-def _ends(mask: np.ndarray, where: tuple[slice, slice]) -> tuple[float, float, float, float, float]:
-    """A core's left end (x, mean y of its first columns), right end (likewise) and mean height, in map pixels."""
-    rows = np.arange(mask.shape[0])[:, None]
+def _without_fragments(cores: np.ndarray) -> np.ndarray:
+    """Cores without those far smaller than the page's typical line (a stray stroke, a descender's loop)."""
+    labels, sizes = np.unique(cores[cores > 0], return_counts=True)
+    fragments = labels[sizes < MIN_LINE_SHARE * np.median(sizes)]
+    return np.where(np.isin(cores, fragments), 0, cores)
+
+
+def _mean_height(mask: np.ndarray) -> float:
+    """A core's mean height over its columns."""
     counts = mask.sum(axis=0)
-    centres = (mask * rows).sum(axis=0) / np.maximum(counts, 1) + where[0].start
-    height = float(counts[counts > 0].mean())
-    reach = max(1, round(height))  # Columns averaged at each end.
-    columns = np.flatnonzero(counts)
-    left, right = columns[:reach], columns[-reach:]
-    x0 = where[1].start
-    return x0 + columns[0], centres[left].mean(), x0 + columns[-1] + 1, centres[right].mean(), height
+    return float(counts[counts > 0].mean())
 
 
 def mask_polygon(mask: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from api.app import create_app, predictor
+from api.app import create_app, predictor, recognizer
 from api.monitoring import MIN_SAMPLES, DriftMonitor
 from api.tests.conftest import serve
 
@@ -50,13 +50,15 @@ def payload(image: np.ndarray) -> bytes:
 def test_inverted_images_raise_a_drift_alert(webhook, caplog):
     url, received, arrived = webhook
     monitor = DriftMonitor.from_file(webhook_url=url)
-    server = serve(create_app(predictor, monitor))
+    server = serve(create_app(predictor, recognizer, monitor))
     api = next(server)
     lines = [np.asarray(Image.open(path).convert("L")) for path in SUPPORT]
     headers = {"Content-Type": "application/json"}
     with caplog.at_level(logging.INFO, logger="api.monitoring"):
         for i in range(MIN_SAMPLES + 5):  # Photos like the reference: no alert.
             assert api.call("POST", "/v1/predict", payload(lines[i % len(lines)]), headers)[0] == 200
+        for _ in range(MIN_SAMPLES):  # Pages: metrics, but the line reference does not judge them.
+            assert api.call("POST", "/v1/predict?mode=page", payload(255 - lines[0]), headers)[0] == 200
         assert not monitor.alerting and "DRIFT ALERT" not in caplog.text
         assert "METRIC confidence=" in caplog.text
         for i in range(2 * MIN_SAMPLES):  # White ink on black: the mean intensity shifts.
