@@ -31,8 +31,9 @@ def line_masks(maps: np.ndarray) -> list[np.ndarray]:
     """The detector's output (size, size, 2) probabilities as one boolean mask per line, top to bottom.
 
     Each core component seeds a line; cores that continue each other on one text line (a wide gap between words)
-    merge; every pixel of the line area joins the nearest core of its connected piece, so lines whose ascenders
-    and descenders touch are parted between their cores.
+    merge, and fragments far smaller than the page's typical line are dropped; every pixel of the line area joins
+    the nearest core of its connected piece, so lines whose ascenders and descenders touch are parted between
+    their cores.
     """
     cores, count = ndimage.label(maps[..., 0] > THRESHOLD, structure=np.ones((3, 3)))
     sizes = ndimage.sum_labels(np.ones_like(cores), cores, np.arange(1, count + 1))
