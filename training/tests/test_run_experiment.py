@@ -52,8 +52,11 @@ def test_bad_experiment_json_is_explained(text, message):
             {"dataset": "Mnist"},
             "Unknown dataset 'Mnist'; valid datasets: CopisteLinesDataset, EmnistDataset, EmnistLinesDataset",
         ),
-        ({"model": "Big"}, "Unknown model 'Big'; valid models: CharacterModel, LineModel, LineModelCtc"),
-        ({"network": "vgg"}, "Unknown network 'vgg'; valid networks: lenet, line_cnn_all_conv, line_cnn_lstm"),
+        (
+            {"model": "Big"},
+            "Unknown model 'Big'; valid models: CharacterModel, LineDetectorModel, LineModel, LineModelCtc",
+        ),
+        ({"network": "vgg"}, "Unknown network 'vgg'; valid networks: fcn, lenet, line_cnn_all_conv, line_cnn_lstm"),
         ({"network_args": {"units": 3}}, "Bad network_args for mlp: .* valid arguments: layer_size"),
         ({"dataset_args": {"fraction": 0.1}}, "Bad dataset_args for EmnistDataset: .* valid arguments: subsample"),
     ],
