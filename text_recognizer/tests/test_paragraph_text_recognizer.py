@@ -9,7 +9,7 @@ from PIL import Image
 from text_recognizer.line_predictor import BACKENDS, LinePredictor
 from text_recognizer.metrics import character_error_rate
 from text_recognizer.paragraph_text_recognizer import DEFAULT_DETECTOR, ParagraphTextRecognizer
-from text_recognizer.preprocessing import load_image
+from text_recognizer.preprocessing import cut_line, load_image
 
 PAGE = Path(__file__).parent / "support" / "pages" / "five_lines.png"
 TEXTS = (Path(__file__).parent / "support" / "pages" / "five_lines.txt").read_text().splitlines()
@@ -39,8 +39,6 @@ def test_lines_are_read_as_the_line_predictor_reads_their_cuts():
     recognizer = ParagraphTextRecognizer()
     lines = recognizer.predict(PAGE).lines
     page = load_image(PAGE)
-    from text_recognizer.preprocessing import cut_line
-
     alone = LinePredictor().predict_batch([cut_line(page, line.polygon) for line in lines])
     assert [line.text for line in lines] == [text for text, _ in alone]
 
