@@ -8,9 +8,13 @@ import logging
 import os
 import shlex
 import sys
-import time
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+
+from training import runs
+from training.distribute import DISTRIBUTE_CHOICES, distribution_scope
 
 EXPERIMENT_KEYS = ("dataset", "dataset_args", "model", "network", "network_args", "train_args", "experiment_group")
 REQUIRED_KEYS = ("dataset", "model", "network")
@@ -23,10 +27,15 @@ TRAIN_ARG_TYPES = {
     "clip_norm": float,
     "ema_momentum": float,
     "seed": int,
+    "distribute": str,
 }
 NON_NEGATIVE_TRAIN_ARGS = ("seed",)  # Train args that may be 0; the others must be positive.
 FRACTION_TRAIN_ARGS = ("ema_momentum",)  # Train args that must also be below 1.
 WANDB_PROJECT = "text-recognizer"
+NON_FINITE_ADVICE = (
+    "The last good epoch's checkpoint is kept in {run_dir}. Try a lower learning_rate, clip_norm (e.g. 1.0) "
+    "or lr_decay, then start a new run; --resume {run_dir} would repeat the same steps."
+)
 
 logger = logging.getLogger("run_experiment")
 
@@ -59,6 +68,11 @@ def _check_train_args(train_args: dict[str, Any]) -> None:
             raise ValueError(f"Unknown train_args key {key!r}; valid keys: {', '.join(TRAIN_ARG_TYPES)}")
         sign = "non-negative" if key in NON_NEGATIVE_TRAIN_ARGS else "positive"
         bound = " below 1" if key in FRACTION_TRAIN_ARGS else ""
+        if expected is str:
+            if value not in DISTRIBUTE_CHOICES:
+                choices = ", ".join(DISTRIBUTE_CHOICES)
+                raise ValueError(f"train_args.{key} must be one of {choices}, got {json.dumps(value)}")
+            continue
         if expected is bool:
             ok = isinstance(value, bool)
         else:
@@ -79,8 +93,9 @@ def select_gpu(gpu: int) -> None:
     os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
 
 
-def wandb_callbacks(config: dict[str, Any]) -> list:
-    """Start a W&B run (offline when no API key is set) and return its Keras callback; [] if W&B is missing."""
+def wandb_callbacks(config: dict[str, Any], run_dir: Path) -> list:
+    """Start a W&B run in the run directory (offline when no API key is set) and return its Keras callback; [] if
+    W&B is missing. Under a W&B sweep agent this joins the agent's run."""
     try:
         import wandb
         from wandb.integration.keras import WandbMetricsLogger
@@ -93,6 +108,8 @@ def wandb_callbacks(config: dict[str, Any]) -> list:
         config=config,
         group=config.get("experiment_group"),
         mode="online" if online else "offline",
+        dir=run_dir,
+        name=run_dir.name,
     )
     return [WandbMetricsLogger()]
 
@@ -142,50 +159,106 @@ def init_weights(model: Any, artifact: Path) -> None:
     print(f"Starting from the weights of {artifact}")
 
 
-def run_experiment(config: dict[str, Any], dataset: Any, model: Any, save: bool, use_wandb: bool, command: str) -> dict:
-    """Fit the model, evaluate it on the test split and optionally save the artifact."""
-    callbacks = wandb_callbacks(config) if use_wandb else []
-    start = time.monotonic()
-    history = model.fit(dataset, config["train_args"], callbacks)
-    train_seconds = time.monotonic() - start
-    metrics = {f"test_{k}": v for k, v in model.evaluate(dataset.x_test, dataset.y_test).items()}
-    metrics |= {"train_seconds": round(train_seconds, 1), "epochs_run": len(history.epoch)}
-    metrics |= {k: round(float(v[-1]), 5) for k, v in history.history.items() if k.startswith("val_")}
-    print(f"Training took {train_seconds:.1f} s; " + ", ".join(f"{k}={v:.4g}" for k, v in metrics.items()))
+def run_callbacks(run_dir: Path, dataset: Any, model: Any, use_wandb: bool, config: dict[str, Any]) -> list:
+    """The callbacks that fill the run directory (and W&B): timings, GPU use, metrics CSV, curves, predictions."""
+    from training.gpu_util_sampler import GpuUtilSampler
+
+    callbacks = [runs.EpochTimer(), GpuUtilSampler()]
+    if hasattr(model, "predict_texts"):  # Line models: show a few validation lines as read each epoch.
+        rows = np.flatnonzero(dataset.validation_mask())[: runs.PREDICTION_LINES]
+        callbacks.append(runs.PredictionImages(run_dir, model, dataset.x_train[rows], dataset.y_train[rows]))
+    callbacks += [keras_csv_logger(run_dir / runs.METRICS), runs.CurvesPlot(run_dir)]
+    return callbacks + (wandb_callbacks(config, run_dir) if use_wandb else [])
+
+
+def keras_csv_logger(path: Path) -> Any:
+    """Keras's CSV logger, appending so that a resumed run keeps its earlier epochs."""
+    import keras
+
+    return keras.callbacks.CSVLogger(str(path), append=True)
+
+
+def run_experiment(config: dict[str, Any], dataset: Any, model: Any, run_dir: Path, use_wandb: bool) -> dict:
+    """Fit the model in its run directory, evaluate its best epoch on the test split and save the artifact there.
+
+    Returns:
+        The run's summary (also written to `summary.json`): status, best epoch, test and validation metrics.
+    """
+    print(f"Run directory: {run_dir}")
+    callbacks = run_callbacks(run_dir, dataset, model, use_wandb, config)
+    model.fit(dataset, config["train_args"], callbacks, run_dir=run_dir)
+    history = runs.curves(run_dir)
+    monitor, mode = model.monitor
+    summary = {
+        "status": "finished",
+        "monitor": monitor,
+        "mode": mode,
+        "best_epoch": model.best_epoch,
+        "best": history[monitor][model.best_epoch - 1] if model.best_epoch and monitor in history else None,
+        "epochs_run": len(history.get("loss", [])),
+        "train_seconds": round(sum(history.get("epoch_s", [])), 1),
+    }
+    if model.stopped_at is not None:
+        epoch, batch = model.stopped_at
+        summary["status"] = f"stopped: non-finite loss at epoch {epoch}, batch {batch}"
+    else:
+        summary["metrics"] = {f"test_{k}": v for k, v in model.evaluate(dataset.x_test, dataset.y_test).items()}
+        command = runs.read_json(run_dir / runs.CONFIG)["command"]
+        extra = {"train_args": config["train_args"], "metrics": summary["metrics"], "history": history}
+        summary["artifact"] = model.save({**extra, "command": command}, run_dir).name
+    runs.write_json(run_dir / runs.SUMMARY, summary)
+    print(", ".join(f"{k}={v}" for k, v in summary.items()))
     if use_wandb:
         import wandb
 
-        wandb.log(metrics)
+        wandb.log(summary.get("metrics", {}))
         wandb.finish()
-    if save:
-        curves = {k: [round(float(x), 5) for x in v] for k, v in history.history.items()}
-        path = model.save(
-            {"train_args": config["train_args"], "metrics": metrics, "history": curves, "command": command}
-        )
-        print(f"Saved {path}")
-    return metrics
+    return summary
+
+
+def start_run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], Path | None, Path | None]:
+    """The experiment, its run directory when it resumes one (else None, made once the model is named) and the
+    model to start from."""
+    if args.resume is None:
+        if args.experiment_config is None:
+            raise ValueError("Give an experiment's JSON, or --resume RUN_DIR")
+        return parse_experiment(args.experiment_config), None, args.init_from
+    saved = runs.read_json(args.resume / runs.CONFIG)
+    if (args.resume / runs.SUMMARY).exists():
+        raise ValueError(f"{args.resume} has ended already (see its {runs.SUMMARY}); start a new run instead")
+    if args.experiment_config is not None or args.init_from is not None:
+        raise ValueError("--resume takes the experiment and --init-from of the run it resumes; give neither")
+    init_from = saved.get("init_from")
+    return parse_experiment(json.dumps(saved["experiment"])), args.resume, init_from and Path(init_from)
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Parse the command line, then build, fit and evaluate."""
+    """Parse the command line, then build, fit and evaluate in a run directory."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("experiment_config", help='JSON, e.g. \'{"dataset": "EmnistDataset", ...}\'')
-    parser.add_argument("--save", action="store_true", help="save weights and JSON to text_recognizer/weights")
+    parser.add_argument("experiment_config", nargs="?", help='JSON, e.g. \'{"dataset": "EmnistDataset", ...}\'')
     parser.add_argument("--gpu", type=int, default=0, help="GPU index; negative: take a free GPU")
     parser.add_argument("--nowandb", action="store_true", help="do not track with Weights & Biases")
     parser.add_argument("--init-from", type=Path, help="a saved model's .json whose weights training starts from")
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run that stopped")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     command = shlex.join(["python", "training/run_experiment.py", *(sys.argv[1:] if argv is None else argv)])
     try:
-        config = parse_experiment(args.experiment_config)
+        config, run_dir, init_from = start_run(args, command)
         select_gpu(args.gpu)
-        dataset, model = build_experiment(config)
-        if args.init_from:
-            init_weights(model, args.init_from)
+        with distribution_scope(config["train_args"].get("distribute", "none")):
+            dataset, model = build_experiment(config)
+            if init_from:
+                init_weights(model, init_from)
+            if run_dir is None:
+                run_dir = runs.new_run_dir(config.get("experiment_group") or "default", model.name)
+                saved = {"experiment": config, "command": command, "init_from": init_from and str(init_from)}
+                runs.write_json(run_dir / runs.CONFIG, saved)
+            summary = run_experiment(config, dataset, model, run_dir, use_wandb=not args.nowandb)
     except ValueError as e:
         parser.exit(2, f"error: {e}\n")
-    run_experiment(config, dataset, model, save=args.save, use_wandb=not args.nowandb, command=command)
+    if summary["status"] != "finished":
+        parser.exit(1, f"error: {summary['status']}. {NON_FINITE_ADVICE.format(run_dir=run_dir)}\n")
 
 
 if __name__ == "__main__":

@@ -35,23 +35,24 @@ class DatasetSequence(keras.utils.PyDataset):
         self.x, self.y, self.batch_size = x, y, batch_size
         self.augment_fn, self.format_fn = augment_fn, format_fn
         self.shuffle, self.sort_key = shuffle, sort_key
-        self.rng = np.random.default_rng(seed)
+        self.seed, self.epoch = seed, 0
         self.batches = self._batches()
 
     def _batches(self) -> list[np.ndarray]:
-        """The rows of each batch for an epoch."""
+        """The rows of each batch for the epoch; the shuffle depends only on the seed and the epoch."""
+        rng = np.random.default_rng([self.seed, self.epoch])
         if self.sort_key is None:
-            order = self.rng.permutation(len(self.x)) if self.shuffle else np.arange(len(self.x))
+            order = rng.permutation(len(self.x)) if self.shuffle else np.arange(len(self.x))
         else:
             key = self.sort_key.astype(np.float64)
             if self.shuffle:
-                key = key + self.rng.uniform(0, BUCKET_JITTER * (np.ptp(key) + 1), len(key))
+                key = key + rng.uniform(0, BUCKET_JITTER * (np.ptp(key) + 1), len(key))
             order = np.argsort(key, kind="stable")
         batches = [np.sort(order[i : i + self.batch_size]) for i in range(0, len(order), self.batch_size)]
         if self.sort_key is not None and len(batches) > 1:
             middle = batches[1:-1]
             if self.shuffle:
-                middle = [middle[i] for i in self.rng.permutation(len(middle))]
+                middle = [middle[i] for i in rng.permutation(len(middle))]
             # The widest and narrowest batches lead: Keras infers the input signature from the first two
             # batches, and only a width that varies there stays open for the rest.
             batches = [batches[-1], batches[0], *middle]
@@ -69,7 +70,12 @@ class DatasetSequence(keras.utils.PyDataset):
             x, y = self.format_fn(x, y)
         return x, y
 
+    def start_at(self, epoch: int) -> None:
+        """Give the batches of `epoch` next (a resumed run sees the batches it would have seen)."""
+        self.epoch = epoch
+        self.batches = self._batches()
+
     def on_epoch_end(self) -> None:
         """Reshuffle between epochs."""
         if self.shuffle:
-            self.batches = self._batches()
+            self.start_at(self.epoch + 1)

@@ -14,6 +14,7 @@ import numpy as np
 from text_recognizer import WEIGHTS_DIR
 from text_recognizer.datasets.dataset import Dataset, atomic_path
 from text_recognizer.datasets.sequence import DatasetSequence
+from text_recognizer.models.checkpoint import EpochCheckpoint, StopOnNonFiniteLoss
 from text_recognizer.networks import NETWORKS
 from text_recognizer.util import call_with_args, lookup
 
@@ -51,6 +52,15 @@ class SwapInAverage(keras.callbacks.SwapEMAWeights):
     def __init__(self) -> None:
         super().__init__(swap_on_epoch=True)
 
+    @property
+    def average_in_model(self) -> bool:
+        """Whether the network now holds the average (and the optimizer the trained weights)."""
+        return self._ema_weights_in_model
+
+    @average_in_model.setter
+    def average_in_model(self, value: bool) -> None:
+        self._ema_weights_in_model = value
+
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         """Swap the average in; when the fit ends here, keep it (Keras does so only after the last epoch)."""
         super().on_epoch_end(epoch, logs)
@@ -62,6 +72,7 @@ class Model:
     """A network plus the data contract it was built for (shapes, mapping, version)."""
 
     preprocessing = "none"  # Name of the text_recognizer.preprocessing function that makes network inputs.
+    monitor = ("val_loss", "min")  # Validation metric that picks the best epoch, and whether lower is better.
 
     def __init__(self, network: str, network_args: dict[str, Any], data_config: dict[str, Any]) -> None:
         self.network_name, self.network_args = network, dict(network_args)
@@ -70,6 +81,8 @@ class Model:
         self.network = build_network(network, input_shape, len(data_config["mapping"]), self.network_args)
         self.mapping: list[str] = data_config["mapping"]
         self.rng = np.random.default_rng(DEFAULT_SEED)  # Draws training-batch augmentations.
+        self.best_epoch: int | None = None  # Set by a fit with a run directory.
+        self.stopped_at: tuple[int, int] | None = None  # (epoch, batch) where a fit met a non-finite loss.
 
     @property
     def name(self) -> str:
@@ -113,9 +126,18 @@ class Model:
         return None
 
     def fit(
-        self, dataset: Dataset, train_args: dict[str, Any], callbacks: list | None = None
+        self,
+        dataset: Dataset,
+        train_args: dict[str, Any],
+        callbacks: list | None = None,
+        run_dir: Path | None = None,
     ) -> keras.callbacks.History:
-        """Compile and fit on the dataset's training split, validating on a held-out part of it."""
+        """Compile and fit on the dataset's training split, validating on a held-out part of it.
+
+        With `run_dir`, every epoch leaves a checkpoint there, a run that stopped resumes from its checkpoint, and
+        the network ends with the weights of its best epoch by `monitor` (see `best_epoch`). A NaN or infinite
+        loss stops the fit at once, keeping the last good checkpoint (see `stopped_at`).
+        """
         args = {**DEFAULT_TRAIN_ARGS, **train_args}
         val = dataset.validation_mask()
         self.rng = np.random.default_rng(args["seed"])
@@ -123,20 +145,41 @@ class Model:
             dataset.x_train[~val], dataset.y_train[~val], args["batch_size"], train=True, seed=args["seed"]
         )
         val_seq = self.sequence(dataset.x_train[val], dataset.y_train[val], args["batch_size"])
+        ema = SwapInAverage() if args["ema_momentum"] is not None else None
+        self.network.compile(optimizer=self.optimizer(args, len(train_seq)), loss=self.loss(), metrics=self.metrics())
+        stop = StopOnNonFiniteLoss()
+        callbacks = [*([ema] if ema else []), *(callbacks or []), stop]
+        if args["early_stopping"]:  # First, so that the average is swapped in for good when it stops the fit.
+            callbacks.insert(0, keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3))
+        checkpoint, initial_epoch = None, 0
+        if run_dir is not None:
+            checkpoint = EpochCheckpoint(run_dir, *self.monitor, rng=self.rng, ema=ema)
+            initial_epoch = checkpoint.restore(self.network)
+            train_seq.start_at(initial_epoch)
+            callbacks.insert(-1, checkpoint)  # After every callback that adds to the epoch's logs.
+        history = self.network.fit(
+            train_seq,
+            validation_data=val_seq,
+            epochs=args["epochs"],
+            initial_epoch=initial_epoch,
+            callbacks=callbacks,
+            verbose=2,
+        )
+        self.stopped_at = stop.stopped_at
+        if checkpoint is not None:
+            checkpoint.load_best(self.network)
+            self.best_epoch = checkpoint.best_epoch
+        return history
+
+    def optimizer(self, args: dict[str, Any], steps_per_epoch: int) -> keras.optimizers.Optimizer:
+        """Adam with the train args' learning rate (cosine-decayed with `lr_decay`), clipping and averaging."""
         learning_rate = args["learning_rate"]
         if args["lr_decay"]:
-            steps = args["epochs"] * len(train_seq)
+            steps = args["epochs"] * steps_per_epoch
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=LR_DECAY_FLOOR)
         ema = args["ema_momentum"] is not None
         ema_args = {"use_ema": True, "ema_momentum": args["ema_momentum"]} if ema else {}
-        optimizer = keras.optimizers.Adam(learning_rate, global_clipnorm=args["clip_norm"], **ema_args)
-        self.network.compile(optimizer=optimizer, loss=self.loss(), metrics=self.metrics())
-        callbacks = [*([SwapInAverage()] if ema else []), *(callbacks or [])]
-        if args["early_stopping"]:  # First, so that the average is swapped in for good when it stops the fit.
-            callbacks.insert(0, keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3))
-        return self.network.fit(
-            train_seq, validation_data=val_seq, epochs=args["epochs"], callbacks=callbacks, verbose=2
-        )
+        return keras.optimizers.Adam(learning_rate, global_clipnorm=args["clip_norm"], **ema_args)
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
         """Metrics on held-out data."""

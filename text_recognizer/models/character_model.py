@@ -11,6 +11,7 @@ class CharacterModel(Model):
     """Classifies one character image into the mapping with a softmax network."""
 
     preprocessing = "character_input"
+    monitor = ("val_accuracy", "max")
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
         """Top-1 accuracy on (x, y)."""

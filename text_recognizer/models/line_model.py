@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -12,7 +13,7 @@ from scipy import ndimage
 from text_recognizer.ctc import argmax_decode, blank_index
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models.base import Model
-from text_recognizer.narrow_lines import char_widths, stretch_narrow_lines
+from text_recognizer.narrow_lines import char_widths, narrow_stretch, stretch_line, stretch_narrow_lines
 from text_recognizer.preprocessing import ink_widths, round_up
 
 CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve, spread over the validation split.
@@ -27,6 +28,7 @@ class LineModel(Model):
     """Reads fixed-width lines into `max_length` positions, padded with "_" (the mapping's last class)."""
 
     preprocessing = "line_input"
+    monitor = ("val_cer", "min")
     decoding = "argmax"  # How the predictor turns network outputs into text: "argmax" or "ctc".
 
     def __init__(self, network: str, network_args: dict[str, Any], data_config: dict[str, Any]) -> None:
@@ -78,24 +80,43 @@ class LineModel(Model):
         decoded = argmax_decode(outputs, self.blank)
         return [("".join(self.mapping[i] for i in indices), conf) for indices, conf in decoded]
 
-    def fit(self, dataset: Any, train_args: dict[str, Any], callbacks: list | None = None) -> Any:
+    def fit(
+        self, dataset: Any, train_args: dict[str, Any], callbacks: list | None = None, run_dir: Path | None = None
+    ) -> Any:
         """Fit with a per-epoch validation CER and exact-line match; measure the training lines' char widths.
 
-        A model that starts from saved weights (fine-tuning) keeps their char widths instead: the dataset's lines
-        narrower than those are stretched to them, both splits, as the model's predictor will stretch them.
+        A model that starts from saved weights (fine-tuning) keeps their char widths instead: the training lines
+        narrower than those are stretched to them by their labels. Test lines are left alone: `predict_texts`
+        stretches them by what it reads, as the predictor does.
         """
         if self.char_width is None:
             self.char_width = char_widths(dataset.x_train, dataset.y_train, self.blank)
         else:
             dataset.x_train = stretch_narrow_lines(dataset.x_train, dataset.y_train, self.char_width, self.blank)
-            dataset.x_test = stretch_narrow_lines(dataset.x_test, dataset.y_test, self.char_width, self.blank)
         val_rows = np.flatnonzero(dataset.validation_mask())
         val_rows = val_rows[np.linspace(0, len(val_rows) - 1, min(CER_SAMPLE, len(val_rows))).astype(int)]
         cer = CerCallback(self, dataset.x_train[val_rows], dataset.y_train[val_rows])
-        return super().fit(dataset, train_args, [cer, *(callbacks or [])])
+        return super().fit(dataset, train_args, [cer, *(callbacks or [])], run_dir)
 
     def predict_texts(self, x: np.ndarray, batch_size: int = 64) -> list[str]:
-        """Read a batch of preprocessed lines."""
+        """Read a batch of preprocessed lines as the model's predictor does: a line read with fewer ink columns per
+        character than the training lines had is stretched and read again (see `text_recognizer.narrow_lines`)."""
+        texts = self._read_texts(x, batch_size)
+        if self.char_width is None or not self.variable_width:
+            return texts
+        widths = ink_widths(x)
+        factors = [narrow_stretch(int(w), len(text), self.char_width) for w, text in zip(widths, texts, strict=True)]
+        narrow = [i for i, factor in enumerate(factors) if factor > 1]
+        if narrow:
+            lines = [stretch_line(x[i, :, : widths[i]].astype(np.float32), factors[i]) for i in narrow]
+            stretched = np.zeros((len(lines), x.shape[1], max(line.shape[1] for line in lines)), dtype=np.float32)
+            for row, line in zip(stretched, lines, strict=True):
+                row[:, : line.shape[1]] = line
+            for i, text in zip(narrow, self._read_texts(stretched, batch_size), strict=True):
+                texts[i] = text
+        return texts
+
+    def _read_texts(self, x: np.ndarray, batch_size: int) -> list[str]:
         outputs = self.network.predict(x.astype(np.float32), batch_size=batch_size, verbose=0)
         return [text for text, _ in self.decode(outputs)]
 

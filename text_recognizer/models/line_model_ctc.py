@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tensorflow as tf
+from keras import ops
 
 from text_recognizer.ctc import greedy_decode, required_steps
 from text_recognizer.models.line_model import LineModel
@@ -17,30 +18,29 @@ class LineModelCtc(LineModel):
     decoding = "ctc"
 
     def loss(self) -> Any:
-        """CTC loss over blank-padded labels, through TensorFlow's native CTC kernel.
+        """CTC loss over blank-padded labels, in `keras.ops` so that it trains on any Keras backend.
 
-        The labels go in sparse (label lengths count the non-blank entries): the same values as
-        `keras.ops.ctc_loss`, which pads labels densely and is several times slower on CPU. A line too narrow for
-        its label (fewer steps than CTC needs), or with an empty label, adds zero loss and zero gradient instead
-        of an infinite loss or a failed batch.
+        A line too narrow for its label (fewer steps than CTC needs), or with an empty label, adds zero loss and
+        zero gradient instead of an infinite loss or a failed batch.
         """
         blank = self.blank
 
         def ctc_loss(y_true: Any, y_pred: Any) -> Any:
-            y_true = tf.cast(y_true, tf.int32)
-            steps = tf.shape(y_pred)[1]
-            inked = tf.not_equal(y_true, blank)
-            repeats = tf.logical_and(inked[:, 1:], tf.equal(y_true[:, 1:], y_true[:, :-1]))
-            needed = tf.reduce_sum(tf.cast(inked, tf.int32), 1) + tf.reduce_sum(tf.cast(repeats, tf.int32), 1)
-            fits = (needed > 0) & (needed <= steps)
-            # Other rows get a one-character stand-in label (the kernel rejects empty ones) and zero weight.
-            stand_in = tf.concat([tf.zeros_like(y_true[:, :1]), tf.fill(tf.shape(y_true[:, 1:]), blank)], axis=1)
-            y_true = tf.where(fits[:, None], y_true, stand_in)
-            where = tf.where(tf.not_equal(y_true, blank))
-            labels = tf.SparseTensor(where, tf.gather_nd(y_true, where), tf.shape(y_true, out_type=tf.int64))
-            logit_length = tf.fill([tf.shape(y_pred)[0]], steps)
-            loss = tf.nn.ctc_loss(labels, y_pred, None, logit_length, logits_time_major=False, blank_index=blank)
-            return loss * tf.cast(fits, loss.dtype)
+            y_true = ops.cast(y_true, "int32")  # (batch, max_length), blank-padded.
+            steps = ops.shape(y_pred)[1]
+            inked = ops.not_equal(y_true, blank)
+            repeats = ops.logical_and(inked[:, 1:], ops.equal(y_true[:, 1:], y_true[:, :-1]))
+            lengths = ops.sum(ops.cast(inked, "int32"), axis=1)
+            needed = lengths + ops.sum(ops.cast(repeats, "int32"), axis=1)
+            fits = ops.logical_and(needed > 0, needed <= steps)
+            # Other rows get a one-character stand-in label and zero weight (multiplying an infinite loss by zero
+            # would give NaN).
+            stand_in = ops.concatenate([ops.zeros_like(y_true[:, :1]), ops.full_like(y_true[:, 1:], blank)], axis=1)
+            y_true = ops.where(fits[:, None], y_true, stand_in)
+            lengths = ops.where(fits, lengths, ops.ones_like(lengths))
+            output_lengths = ops.full_like(lengths, steps)
+            loss = ops.ctc_loss(y_true, y_pred, lengths, output_lengths, mask_index=blank)
+            return loss * ops.cast(fits, loss.dtype)
 
         return ctc_loss
 
@@ -63,10 +63,12 @@ class LineModelCtc(LineModel):
                 "use wider lines or shorter labels"
             )
 
-    def fit(self, dataset: Any, train_args: dict[str, Any], callbacks: list | None = None) -> Any:
+    def fit(
+        self, dataset: Any, train_args: dict[str, Any], callbacks: list | None = None, run_dir: Path | None = None
+    ) -> Any:
         """Check CTC's length rule, then fit as a line model."""
         self.check_lengths(dataset.y_train, dataset.x_train.shape[-1])
-        return super().fit(dataset, train_args, callbacks)
+        return super().fit(dataset, train_args, callbacks, run_dir)
 
     def decode(self, outputs: np.ndarray) -> list[tuple[str, float]]:
         """Decode logits greedily, as `LinePredictor` does (see `text_recognizer.ctc.greedy_decode`)."""

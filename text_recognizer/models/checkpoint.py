@@ -1,0 +1,121 @@
+"""Per-epoch checkpoints that a killed run resumes from, the best epoch's weights, and a clean stop on NaN loss."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from text_recognizer.datasets.dataset import atomic_path
+
+CHECKPOINT = "checkpoint.npz"  # The last finished epoch: weights, optimizer state, epoch, random state, logs.
+BEST = "best.npz"  # The weights of the best epoch so far by the model's monitored metric.
+
+
+def _write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """Write arrays as one .npz atomically: a reader finds the old file or the new one, never a torn one."""
+    with atomic_path(path) as tmp, tmp.open("wb") as f:
+        np.savez(f, **arrays)
+
+
+def _read_arrays(data: Any, prefix: str) -> list[np.ndarray]:
+    count = sum(key.startswith(prefix) for key in data.files)
+    return [data[f"{prefix}{i}"] for i in range(count)]
+
+
+def is_better(value: float, best: float | None, mode: str) -> bool:
+    """Whether `value` improves on `best` ("min": lower is better, "max": higher); NaN never does."""
+    if not math.isfinite(value):
+        return False
+    return best is None or (value < best if mode == "min" else value > best)
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """After every epoch whose loss is finite: saves a checkpoint, and the weights again when the epoch is the best.
+
+    Args:
+        run_dir: the run's directory.
+        monitor: validation metric that ranks epochs, e.g. "val_cer".
+        mode: "min" or "max".
+        rng: the generator that draws training augmentations; its state is saved and restored.
+        ema: the fit's `SwapInAverage`, if it averages weights: whether the network holds the average at the
+            epoch's end is saved, so that a resumed run swaps the trained weights back in.
+    """
+
+    def __init__(self, run_dir: Path, monitor: str, mode: str, rng: np.random.Generator, ema: Any = None) -> None:
+        super().__init__()
+        self.run_dir, self.monitor, self.mode, self.rng, self.ema = run_dir, monitor, mode, rng, ema
+        self.best: float | None = None
+        self.best_epoch: int | None = None
+
+    def restore(self, network: keras.Model) -> int:
+        """Load the run's checkpoint into the compiled `network`, if there is one; return the epochs done."""
+        path = self.run_dir / CHECKPOINT
+        if not path.exists():
+            return 0
+        with np.load(path) as data:
+            state = json.loads(str(data["state"]))
+            network.set_weights(_read_arrays(data, "weight"))
+            network.optimizer.build(network.trainable_variables)
+            saved = _read_arrays(data, "optimizer")
+            if len(saved) != len(network.optimizer.variables):
+                raise ValueError(f"{path} holds another optimizer's state; resume with the run's own config")
+            for variable, value in zip(network.optimizer.variables, saved, strict=True):
+                variable.assign(value)
+        self.rng.bit_generator.state = state["rng"]
+        self.best, self.best_epoch = state["best"], state["best_epoch"]
+        if self.ema is not None:
+            self.ema.average_in_model = state["average_in_model"]
+        return int(state["epoch"])
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Save the best weights if this epoch is the best, then the checkpoint (in that order, so a resumed run
+        never has a checkpoint newer than its best weights)."""
+        logs = logs or {}
+        if not math.isfinite(float(logs.get("loss", math.nan))):
+            return  # Keep the last good checkpoint (see StopOnNonFiniteLoss).
+        network = self.model
+        weights = {f"weight{i}": w for i, w in enumerate(network.get_weights())}
+        if is_better(float(logs.get(self.monitor, math.nan)), self.best, self.mode):
+            self.best, self.best_epoch = float(logs[self.monitor]), epoch + 1
+            _write_arrays(self.run_dir / BEST, weights)
+        optimizer = {f"optimizer{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(network.optimizer.variables)}
+        state = {
+            "epoch": epoch + 1,
+            "rng": self.rng.bit_generator.state,
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "average_in_model": bool(self.ema is not None and self.ema.average_in_model),
+        }
+        _write_arrays(self.run_dir / CHECKPOINT, {**weights, **optimizer, "state": np.array(json.dumps(state))})
+
+    def load_best(self, network: keras.Model) -> None:
+        """Put the best epoch's weights into `network` (no change when no epoch had a finite monitored value)."""
+        path = self.run_dir / BEST
+        if path.exists():
+            with np.load(path) as data:
+                network.set_weights(_read_arrays(data, "weight"))
+
+
+class StopOnNonFiniteLoss(keras.callbacks.Callback):
+    """Stops training at the first batch whose loss is NaN or infinite, and records where."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stopped_at: tuple[int, int] | None = None  # (epoch, batch), counted from 1.
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Remember the epoch for the report."""
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        """Stop on a non-finite loss."""
+        loss = float((logs or {}).get("loss", 0.0))
+        if not math.isfinite(loss) and self.stopped_at is None:
+            self.stopped_at = (self.epoch + 1, batch + 1)
+            self.model.stop_training = True

@@ -1,0 +1,193 @@
+"""Run directories: `runs/<group>/<name>-<time>/` holds a run's config, per-epoch metrics, curves, prediction
+images, checkpoints and final artifact; these helpers make, log to and read them."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import math
+import os
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from text_recognizer.datasets.dataset import atomic_path
+
+RUNS_ENV = "TEXT_RECOGNIZER_RUNS"
+CONFIG = "config.json"  # The experiment, the command and where its weights started.
+METRICS = "metrics.csv"  # One row per epoch (a resumed epoch's last row counts).
+CURVES = "curves.png"
+PREDICTIONS = "predictions"  # predictions/epoch-NNN.png: validation lines with what the model read.
+SUMMARY = "summary.json"  # Written when the run ends: status, best epoch, test metrics, artifact.
+PREDICTION_LINES = 6
+
+
+def runs_dir() -> Path:
+    """Where runs are written: `$TEXT_RECOGNIZER_RUNS`, else `runs/` in the working directory."""
+    return Path(os.environ.get(RUNS_ENV, "runs"))
+
+
+def slug(text: str) -> str:
+    """A folder-safe form of a group or model name."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-") or "run"
+
+
+def new_run_dir(group: str, name: str) -> Path:
+    """Create and return a fresh `runs/<group>/<name>-<UTC time>/` (a counter is added if two start at once)."""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%d-%H%M%S")
+    parent = runs_dir() / slug(group)
+    parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1000):
+        run_dir = parent / f"{slug(name)}-{stamp}{f'-{attempt}' if attempt else ''}"
+        try:
+            run_dir.mkdir()
+            return run_dir
+        except FileExistsError:
+            continue
+    raise ValueError(f"Cannot make a new run directory under {parent}")
+
+
+def write_json(path: Path, content: dict[str, Any]) -> None:
+    """Write JSON atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(content, indent=2) + "\n")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    """Read a run's JSON file, with a clear error when it is missing or torn."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"Cannot read {path}: {e}; is {path.parent} a run directory?") from e
+
+
+def epoch_rows(run_dir: Path) -> list[dict[str, float]]:
+    """The run's per-epoch metrics, one row per epoch (the last one written for an epoch that was rerun)."""
+    path = run_dir / METRICS
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        rows = {int(row["epoch"]): row for row in csv.DictReader(f)}
+    return [{k: float(v) for k, v in rows[epoch].items() if _is_number(v)} for epoch in sorted(rows)]
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def curves(run_dir: Path) -> dict[str, list[float]]:
+    """The metrics of every epoch by name, rounded, as saved in an artifact's `history`."""
+    rows = epoch_rows(run_dir)
+    names = [name for name in rows[0] if name != "epoch"] if rows else []
+    return {name: [round(row.get(name, math.nan), 5) for row in rows] for name in names}
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Adds `epoch_s`, the epoch's wall-clock seconds, to the epoch's logs."""
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        """Start the clock."""
+        self.start = time.monotonic()
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Log the epoch's seconds."""
+        if logs is not None:
+            logs["epoch_s"] = time.monotonic() - self.start
+
+
+class CurvesPlot(keras.callbacks.Callback):
+    """Redraws `curves.png` from `metrics.csv` after every epoch: losses on one panel, other metrics on another."""
+
+    def __init__(self, run_dir: Path) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Plot every epoch so far."""
+        history = curves(self.run_dir)
+        if history:
+            plot_curves(history, self.run_dir / CURVES)
+
+
+def plot_curves(history: dict[str, list[float]], path: Path) -> None:
+    """Draw the curves of `history` (name -> per-epoch values) into a PNG, atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    skip = {"epoch_s", "elapsed_s", "learning_rate"}
+    losses = [name for name in history if "loss" in name]
+    others = [name for name in history if name not in losses and name not in skip and not name.startswith("gpu")]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, names, title in ((axes[0], losses, "loss"), (axes[1], others, "metrics")):
+        for name in names:
+            ax.plot(range(1, len(history[name]) + 1), history[name], marker="o", label=name)
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        if names:
+            ax.legend()
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=80)
+    plt.close(figure)
+
+
+class PredictionImages(keras.callbacks.Callback):
+    """After every epoch, writes a few validation lines with what the model read and the truth, as one image.
+
+    Args:
+        run_dir: the run's directory; images go to `predictions/epoch-NNN.png`.
+        line_model: a model with `predict_texts` and `mapping` (a line model).
+        x, y: the validation lines and labels to show.
+    """
+
+    def __init__(self, run_dir: Path, line_model: Any, x: np.ndarray, y: np.ndarray) -> None:
+        super().__init__()
+        self.run_dir, self.line_model, self.x, self.y = run_dir, line_model, x, y
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Read the lines and draw them."""
+        predictions = self.line_model.predict_texts(self.x)
+        truths = ["".join(self.line_model.mapping[i] for i in label if i != self.line_model.blank) for label in self.y]
+        path = self.run_dir / PREDICTIONS / f"epoch-{epoch + 1:03d}.png"
+        path.parent.mkdir(exist_ok=True)
+        draw_predictions(self.x, predictions, truths, path)
+        log_image_to_wandb("predictions", path, epoch)
+
+
+def draw_predictions(x: np.ndarray, predictions: list[str], truths: list[str], path: Path) -> None:
+    """Stack line images, each captioned with the prediction and the truth, into a PNG, atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(len(x), 1, figsize=(10, 1.2 * len(x)), squeeze=False)
+    for ax, image, predicted, truth in zip(axes[:, 0], x, predictions, truths, strict=True):
+        ax.imshow(image, cmap="gray_r", aspect="auto")
+        ax.set_title(f"read: {predicted!r}   truth: {truth!r}", fontsize=8, loc="left")
+        ax.axis("off")
+    figure.tight_layout()
+    with atomic_path(path) as tmp:
+        figure.savefig(tmp, format="png", dpi=80)
+    plt.close(figure)
+
+
+def log_image_to_wandb(key: str, path: Path, epoch: int) -> None:
+    """Log an image to the active W&B run, if there is one."""
+    try:
+        import wandb
+    except ImportError:
+        return
+    if wandb.run is not None:
+        wandb.log({key: wandb.Image(str(path))}, commit=False)  # Joins the metrics the epoch logs next.
