@@ -28,6 +28,7 @@ class DatasetSequence(keras.utils.PyDataset):
         format_fn: BatchFn | None = None,
         seed: int = 0,
         sort_key: np.ndarray | None = None,
+        batch_multiple: int = 1,
     ) -> None:
         super().__init__()
         if len(x) != len(y):
@@ -35,7 +36,7 @@ class DatasetSequence(keras.utils.PyDataset):
         self.x, self.y, self.batch_size = x, y, batch_size
         self.augment_fn, self.format_fn = augment_fn, format_fn
         self.shuffle, self.sort_key = shuffle, sort_key
-        self.seed, self.epoch = seed, 0
+        self.seed, self.epoch, self.batch_multiple = seed, 0, batch_multiple
         self.batches = self._batches()
 
     def _batches(self) -> list[np.ndarray]:
@@ -56,10 +57,13 @@ class DatasetSequence(keras.utils.PyDataset):
             # The widest and narrowest batches lead: Keras infers the input signature from the first two
             # batches, and only a width that varies there stays open for the rest.
             batches = [batches[-1], batches[0], *middle]
-        return batches
+        # Data-parallel training splits each batch evenly between devices: the rows a split leaves over are
+        # skipped (training rows come back in other epochs' shuffles).
+        batches = [batch[: len(batch) - len(batch) % self.batch_multiple] for batch in batches]
+        return [batch for batch in batches if len(batch)]
 
     def __len__(self) -> int:
-        return int(np.ceil(len(self.x) / self.batch_size))
+        return len(self.batches)
 
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         rows = self.batches[index]

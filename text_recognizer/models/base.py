@@ -44,6 +44,17 @@ def build_network(name: str, input_shape: tuple[int, ...], num_classes: int, net
     return call_with_args(builder, network_args, "network_args", input_shape, num_classes)
 
 
+def batch_multiple() -> int:
+    """Rows in a batch must be a multiple of this: the devices that data-parallel training splits each batch
+    between (1 on one device), so that no device gets an empty or uneven share."""
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        return int(tf.distribute.get_strategy().num_replicas_in_sync)
+    distribution = keras.distribution.distribution()
+    return 1 if distribution is None else int(np.prod(distribution.device_mesh.shape))
+
+
 class SwapInAverage(keras.callbacks.SwapEMAWeights):
     """Holds the optimizer's moving average of the weights in the network from each epoch's end to the next
     epoch's start, so that validation, callbacks after this one and the saved model all use the average.
@@ -60,6 +71,19 @@ class SwapInAverage(keras.callbacks.SwapEMAWeights):
     @average_in_model.setter
     def average_in_model(self, value: bool) -> None:
         self._ema_weights_in_model = value
+
+    def _backend_swap_variables(self, optimizer: keras.optimizers.Optimizer) -> None:
+        """Swap by copying values (JAX backend): assigning one variable to another would share a buffer that the
+        next JAX step donates, deleting the other variable's value."""
+        for variable, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
+            trained = keras.ops.convert_to_numpy(variable)
+            variable.assign(keras.ops.convert_to_numpy(average))
+            average.assign(trained)
+
+    def _backend_finalize_ema_values(self, optimizer: keras.optimizers.Optimizer) -> None:
+        """Copy the average into the optimizer's slots by value, for the same reason."""
+        for variable, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
+            average.assign(keras.ops.convert_to_numpy(variable))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         """Swap the average in; when the fit ends here, keep it (Keras does so only after the last epoch)."""
@@ -119,6 +143,7 @@ class Model:
             format_fn=self.format_batch,
             seed=seed,
             sort_key=self.sort_key(x),
+            batch_multiple=batch_multiple(),
         )
 
     def sort_key(self, x: np.ndarray) -> np.ndarray | None:
@@ -181,6 +206,14 @@ class Model:
         ema_args = {"use_ema": True, "ema_momentum": args["ema_momentum"]} if ema else {}
         return keras.optimizers.Adam(learning_rate, global_clipnorm=args["clip_norm"], **ema_args)
 
+    def predict(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
+        """The network's outputs for every row of `x`, in batches that data-parallel devices split evenly."""
+        multiple = batch_multiple()
+        pad = -len(x) % multiple
+        padded = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)]) if pad else x
+        batch_size = batch_size + -batch_size % multiple
+        return self.network.predict(padded.astype(np.float32), batch_size=batch_size, verbose=0)[: len(x)]
+
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
         """Metrics on held-out data."""
         raise NotImplementedError
@@ -197,7 +230,7 @@ class Model:
         }
 
     def save(self, extra: dict[str, Any], weights_dir: Path | None = None) -> Path:
-        """Write `<name>.weights.h5`, `<name>.onnx` and `<name>.json` atomically; return the JSON path."""
+        """Write `<name>.weights.h5`, `<name>.onnx` (on TensorFlow) and `<name>.json` atomically; return the JSON path."""
         weights_dir = weights_dir or WEIGHTS_DIR
         weights_dir.mkdir(parents=True, exist_ok=True)
         stem = weights_dir / self.name
@@ -207,7 +240,10 @@ class Model:
             os.replace(tmp_weights, f"{stem}.weights.h5")
         finally:
             tmp_weights.unlink(missing_ok=True)
-        self.export_onnx(Path(f"{stem}.onnx"))
+        if keras.backend.backend() == "tensorflow":
+            self.export_onnx(Path(f"{stem}.onnx"))
+        else:  # Keras exports ONNX through TensorFlow.
+            print(f"No ONNX export on {keras.backend.backend()}: run python -m text_recognizer.export_onnx {stem}.json")
         saved = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         with atomic_path(Path(f"{stem}.json")) as tmp:
             tmp.write_text(json.dumps({**self.artifact(), **extra, "saved": saved}, indent=2) + "\n")

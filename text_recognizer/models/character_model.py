@@ -15,5 +15,5 @@ class CharacterModel(Model):
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
         """Top-1 accuracy on (x, y)."""
-        probs = self.network.predict(self.sequence(x, y, batch_size), verbose=0)
+        probs = self.predict(x, batch_size)
         return {"accuracy": float(np.mean(np.argmax(probs, axis=-1) == y))}

@@ -117,7 +117,7 @@ class LineModel(Model):
         return texts
 
     def _read_texts(self, x: np.ndarray, batch_size: int) -> list[str]:
-        outputs = self.network.predict(x.astype(np.float32), batch_size=batch_size, verbose=0)
+        outputs = self.predict(x, batch_size)
         return [text for text, _ in self.decode(outputs)]
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 64) -> dict[str, float]:

@@ -51,7 +51,7 @@ class LineModelCtc(LineModel):
     def output_steps(self, width: int) -> int:
         """Output steps the network gives for a line `width` pixels wide."""
         height = self.data_config["input_shape"][0]
-        return int(self.network.predict_on_batch(np.zeros((1, height, width), dtype=np.float32)).shape[1])
+        return int(self.predict(np.zeros((1, height, width), dtype=np.float32), 1).shape[1])
 
     def check_lengths(self, labels: np.ndarray, width: int) -> None:
         """Raise if some label needs more CTC steps than a `width`-pixel line yields."""
