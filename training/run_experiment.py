@@ -85,10 +85,15 @@ def _check_train_args(train_args: dict[str, Any]) -> None:
 
 
 def select_gpu(gpu: int) -> None:
-    """Expose only GPU `gpu` to TensorFlow; a negative number asks the GPU manager for a free one."""
+    """Expose only GPU `gpu` to the backend; a negative number asks the GPU manager for a free one, or trains on
+    the CPU where there is no GPU (so a sweep's commands run anywhere)."""
     if gpu < 0:
-        from training.gpu_manager import acquire_free_gpu
+        from training.gpu_manager import acquire_free_gpu, gpu_count
 
+        if gpu_count() == 0:
+            logger.warning("No NVIDIA GPU found: training on the CPU")
+            os.environ["CUDA_VISIBLE_DEVICES"] = ""
+            return
         gpu = acquire_free_gpu()
     os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
 
