@@ -191,3 +191,37 @@ def log_image_to_wandb(key: str, path: Path, epoch: int) -> None:
         return
     if wandb.run is not None:
         wandb.log({key: wandb.Image(str(path))}, commit=False)  # Joins the metrics the epoch logs next.
+
+
+def group_runs(group: str) -> list[Path]:
+    """The run directories of an experiment group, oldest first."""
+    parent = runs_dir() / slug(group)
+    found = sorted(p for p in parent.glob("*") if (p / CONFIG).exists()) if parent.is_dir() else []
+    if not found:
+        raise ValueError(f"No runs of group {group!r} under {runs_dir()}")
+    return found
+
+
+def run_record(run_dir: Path) -> dict[str, Any]:
+    """A run's config, summary (status "unfinished" until it ends) and seconds trained so far."""
+    summary = read_json(run_dir / SUMMARY) if (run_dir / SUMMARY).exists() else {"status": "unfinished"}
+    history = curves(run_dir)
+    return {
+        "run": run_dir.name,
+        "dir": run_dir,
+        "experiment": read_json(run_dir / CONFIG)["experiment"],
+        "epochs": len(history.get("loss", [])),
+        "seconds": sum(history.get("epoch_s", [])),
+        **summary,
+    }
+
+
+def flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested config keys joined by dots: {"train_args": {"epochs": 3}} -> {"train_args.epochs": 3}."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat |= flatten(value, f"{prefix}{key}.")
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

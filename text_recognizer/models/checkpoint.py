@@ -54,6 +54,8 @@ class EpochCheckpoint(keras.callbacks.Callback):
 
     def restore(self, network: keras.Model) -> int:
         """Load the run's checkpoint into the compiled `network`, if there is one; return the epochs done."""
+        for stale in self.run_dir.glob(".*.part"):  # Left by a write that a kill interrupted.
+            stale.unlink()
         path = self.run_dir / CHECKPOINT
         if not path.exists():
             return 0

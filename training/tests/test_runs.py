@@ -1,0 +1,210 @@
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from text_recognizer.models import CharacterModel, load_model
+from text_recognizer.models.checkpoint import BEST, CHECKPOINT
+from training import runs
+from training.compare_runs import table
+from training.run_experiment import build_experiment, main, parse_experiment
+from training.update_model_with_best_experiment import best_run, stage
+
+ROOT = Path(__file__).resolve().parents[2]
+CHARACTERS = {
+    "dataset": "EmnistDataset",
+    "dataset_args": {"source": "synthetic", "samples_per_class": 6},
+    "model": "CharacterModel",
+    "network": "mlp",
+    "train_args": {"epochs": 2, "batch_size": 32, "early_stopping": False},
+    "experiment_group": "tiny",
+}
+LINES = {
+    "dataset": "SyntheticLinesDataset",
+    "dataset_args": {"num_train": 48, "num_test": 8, "max_length": 10},
+    "model": "LineModelCtc",
+    "network": "line_cnn_lstm",
+    "network_args": {"lstm_units": 32},
+    "train_args": {"batch_size": 16, "epochs": 2, "ema_momentum": 0.9, "distribute": "mirrored"},
+    "experiment_group": "jax",
+}
+
+
+def only_run(group_dir: Path) -> Path:
+    (run_dir,) = [p for p in group_dir.iterdir() if p.is_dir()]
+    return run_dir
+
+
+def run_command(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "training/run_experiment.py", "--nowandb", *args],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def test_a_run_writes_its_directory_and_stages_into_the_weights(data_root, runs_root, tmp_path, capsys):
+    for layers in (1, 2):
+        main(["--nowandb", json.dumps({**CHARACTERS, "network_args": {"num_layers": layers}})])
+    run_dirs = runs.group_runs("tiny")
+    names = {p.name for p in run_dirs[0].iterdir()}
+    assert {runs.CONFIG, runs.METRICS, runs.CURVES, runs.SUMMARY, CHECKPOINT, BEST} <= names
+    stem = "CharacterModel_EmnistDataset_mlp"
+    assert {f"{stem}.json", f"{stem}.weights.h5", f"{stem}.onnx"} <= names
+    history = runs.curves(run_dirs[0])
+    assert len(history["val_accuracy"]) == 2 and "gpu_util" not in history  # No GPU here: nothing sampled.
+    summary = json.loads((run_dirs[0] / runs.SUMMARY).read_text())
+    assert summary["status"] == "finished" and summary["monitor"] == "val_accuracy"
+    assert summary["best"] == max(history["val_accuracy"][: summary["best_epoch"]])
+
+    printed = table([runs.run_record(p) for p in run_dirs]).splitlines()
+    assert printed[0].startswith("| run | network_args.num_layers | status | epochs | best validation (epoch) |")
+    assert len(printed) == 4 and all("| finished | 2 | val_accuracy" in line for line in printed[2:])
+    best = best_run("tiny")
+    staged = stage(best, tmp_path / "weights")
+    assert [p.name for p in staged] == [f"{stem}.weights.h5", f"{stem}.onnx", f"{stem}.json"]
+    assert json.loads(staged[-1].read_text())["network_args"] == best["experiment"]["network_args"]
+
+
+def test_the_saved_weights_are_the_best_epochs_not_the_last(data_root, runs_root):
+    config = parse_experiment(json.dumps({**CHARACTERS, "train_args": {**CHARACTERS["train_args"], "epochs": 3}}))
+    dataset, model = build_experiment(config)
+    seen = []
+
+    class ScoreEpochs(keras.callbacks.Callback):  # Ranks the epochs 2nd, 1st, 3rd, whatever they learned.
+        def on_epoch_end(self, epoch, logs=None):
+            logs["val_accuracy"] = [0.5, 0.9, 0.2][epoch]
+            seen.append(self.model.get_weights())
+
+    model.fit(dataset, config["train_args"], [ScoreEpochs()], run_dir=runs_root)
+    assert model.best_epoch == 2
+    assert all(np.array_equal(a, b) for a, b in zip(model.network.get_weights(), seen[1], strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(seen[1], seen[2], strict=True))
+
+
+def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(data_root, runs_root, monkeypatch):
+    class Diverging(keras.optimizers.schedules.LearningRateSchedule):  # NaN steps from the second epoch on.
+        def __init__(self, steps_per_epoch):
+            self.steps_per_epoch = steps_per_epoch
+
+        def __call__(self, step):
+            return keras.ops.where(step >= self.steps_per_epoch, np.nan, 1e-3)
+
+    monkeypatch.setattr(CharacterModel, "optimizer", lambda self, args, steps: keras.optimizers.Adam(Diverging(steps)))
+    experiment = {**CHARACTERS, "dataset_args": {"source": "synthetic", "samples_per_class": 1}}
+    with pytest.raises(SystemExit) as stopped:
+        main(["--nowandb", json.dumps(experiment)])
+    assert stopped.value.code == 1
+    run_dir = only_run(runs_root / "tiny")
+    summary = json.loads((run_dir / runs.SUMMARY).read_text())
+    assert summary["status"].startswith("stopped: non-finite loss at epoch 2, batch 2") and "artifact" not in summary
+    with np.load(run_dir / CHECKPOINT) as checkpoint:
+        assert json.loads(str(checkpoint["state"]))["epoch"] == 1
+        assert all(np.isfinite(checkpoint[key]).all() for key in checkpoint.files if key != "state")
+    command = [sys.executable, "training/run_experiment.py", "--resume", str(run_dir)]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and "has ended already" in result.stderr
+
+
+def test_a_killed_run_resumes_losing_at_most_one_epoch(data_root, runs_root, tmp_path):
+    experiment = {
+        **CHARACTERS,
+        "dataset_args": {"source": "synthetic", "samples_per_class": 20},
+        "network": "lenet",
+        "train_args": {"epochs": 5, "batch_size": 16, "early_stopping": False},
+    }
+    env = {"TEXT_RECOGNIZER_DATA": str(data_root), runs.RUNS_ENV: str(runs_root)}
+    rng = np.random.default_rng()
+    args = [json.dumps(experiment)]
+    for attempt in range(3):
+        log = tmp_path / f"attempt{attempt}.log"
+        process = run_command(args, env, log)
+        while "Epoch " not in log.read_text() and process.poll() is None:
+            time.sleep(0.2)
+        time.sleep(rng.uniform(0.5, 4.0))  # A random moment: in an epoch, its validation or its checkpoint.
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        run_dir = only_run(runs_root / "tiny")
+        started = max(map(int, re.findall(r"Epoch (\d+)/5", log.read_text())), default=0)
+        done = 0
+        if (run_dir / CHECKPOINT).exists():
+            with np.load(run_dir / CHECKPOINT) as checkpoint:  # Whole, whenever the kill came.
+                done = json.loads(str(checkpoint["state"]))["epoch"]
+        assert started - done <= 1, f"attempt {attempt}: epoch {started} had started, the checkpoint holds {done}"
+        args = ["--resume", str(run_dir)]
+    process = run_command(args, env, tmp_path / "last.log")
+    assert process.wait(timeout=600) == 0, (tmp_path / "last.log").read_text()
+    history = runs.curves(run_dir)
+    assert len(history["loss"]) == 5 and np.isfinite(history["loss"]).all()
+    assert json.loads((run_dir / runs.SUMMARY).read_text())["epochs_run"] == 5
+    assert not list(run_dir.glob(".*.part"))
+
+
+def test_a_line_model_trained_data_parallel_on_jax_loads_and_exports_on_tensorflow(data_root, runs_root):
+    env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    trained = subprocess.run(
+        [sys.executable, "training/run_experiment.py", "--nowandb", json.dumps(LINES)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert trained.returncode == 0, trained.stdout + trained.stderr
+    assert "Training data-parallel on 2 devices (DataParallel)" in trained.stdout
+    artifact = only_run(runs_root / "jax") / "LineModelCtc_SyntheticLinesDataset_line_cnn_lstm.json"
+    assert "No ONNX export on jax" in trained.stdout and not artifact.with_suffix(".onnx").exists()
+    x = np.random.default_rng(0).uniform(0, 255, (2, 32, 96)).astype(np.float32)
+    read_on_jax = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, json, numpy as np; from text_recognizer.models import load_model; "
+            "x = np.random.default_rng(0).uniform(0, 255, (2, 32, 96)).astype(np.float32); "
+            "print(json.dumps(load_model(sys.argv[1]).network.predict_on_batch(x).tolist()))",
+            str(artifact),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert read_on_jax.returncode == 0, read_on_jax.stderr
+    from text_recognizer.export_onnx import export
+    from text_recognizer.line_predictor import LinePredictor
+
+    model = load_model(artifact)
+    jax_outputs = np.array(json.loads(read_on_jax.stdout.strip().splitlines()[-1]))
+    np.testing.assert_allclose(model.network.predict_on_batch(x), jax_outputs, atol=1e-4)
+    export(artifact)
+    line = np.full((40, 300), 230, dtype=np.uint8)
+    line[10:30, 20:280:9] = 20
+    onnx, on_keras = LinePredictor(artifact, "onnx"), LinePredictor(artifact, "keras")
+    np.testing.assert_allclose(onnx.outputs([line]), on_keras.outputs([line]), atol=1e-4)
+
+
+def test_mirrored_training_on_two_cpu_devices(data_root, runs_root):
+    experiment = {**CHARACTERS, "train_args": {**CHARACTERS["train_args"], "distribute": "mirrored"}}
+    result = subprocess.run(
+        [sys.executable, "training/run_experiment.py", "--nowandb", json.dumps(experiment)],
+        cwd=ROOT,
+        env={**os.environ, "TEXT_RECOGNIZER_CPU_DEVICES": "2"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Training data-parallel on 2 devices (MirroredStrategy)" in result.stdout
+    assert json.loads((only_run(runs_root / "tiny") / runs.SUMMARY).read_text())["status"] == "finished"
