@@ -23,7 +23,7 @@ from text_recognizer.datasets.line_folder_dataset import names_a_file
 from text_recognizer.datasets.synthetic_characters import held_out_fonts
 from text_recognizer.line_predictor import DEFAULT_ARTIFACT, LinePredictor
 from text_recognizer.metrics import character_error_rate
-from text_recognizer.models import base
+from training import runs
 from training.run_experiment import main as run_experiment
 
 HAND = "dkgBI"
@@ -45,7 +45,7 @@ def write_folder(images: list[np.ndarray], texts: list[str], directory: Path) ->
 
 
 def fine_tune(directory: Path) -> Path:
-    """Fine-tune the shipped line model on a folder of lines; return the tuned model's .json (in WEIGHTS_DIR)."""
+    """Fine-tune the shipped line model on a folder of lines; return the tuned model's .json (in its run directory)."""
     shipped = json.loads(DEFAULT_ARTIFACT.read_text())
     experiment = {
         "dataset": "LineFolderDataset",
@@ -54,9 +54,10 @@ def fine_tune(directory: Path) -> Path:
         "network": shipped["network"],
         "network_args": shipped["network_args"],
         "train_args": TUNING_TRAIN_ARGS,
+        "experiment_group": "fine_tuning",
     }
-    run_experiment(["--nowandb", "--save", "--init-from", str(DEFAULT_ARTIFACT), json.dumps(experiment)])
-    return base.WEIGHTS_DIR / f"{shipped['model']}_LineFolderDataset_{shipped['network']}.json"
+    run_experiment(["--nowandb", "--init-from", str(DEFAULT_ARTIFACT), json.dumps(experiment)])
+    return runs.group_runs("fine_tuning")[-1] / f"{shipped['model']}_LineFolderDataset_{shipped['network']}.json"
 
 
 def cer_before_and_after(work: Path) -> tuple[float, float]:
@@ -78,7 +79,7 @@ def test_fine_tuning_on_a_hand_reads_it_better(tmp_path: Path, monkeypatch: pyte
     if HAND not in {font.stem for font in held_out_fonts(find_fonts())}:
         pytest.skip(f"the held-out font {HAND} is not installed (make setup installs it as root)")
     monkeypatch.setenv("TEXT_RECOGNIZER_DATA", str(tmp_path / "data"))
-    monkeypatch.setattr(base, "WEIGHTS_DIR", tmp_path / "weights")
+    monkeypatch.setenv(runs.RUNS_ENV, str(tmp_path / "runs"))
     shipped, tuned = cer_before_and_after(tmp_path)
     assert tuned < IMPROVEMENT * shipped
 
@@ -88,7 +89,7 @@ def main() -> None:
     argparse.ArgumentParser(description=__doc__).parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["TEXT_RECOGNIZER_DATA"] = str(Path(tmp) / "data")
-        base.WEIGHTS_DIR = Path(tmp) / "weights"
+        os.environ[runs.RUNS_ENV] = str(Path(tmp) / "runs")
         cer_before_and_after(Path(tmp))
 
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Train the shipped line models and save them (weights, JSON, ONNX) to text_recognizer/weights: first on synthetic
+# Train the shipped line models, each in its run directory under runs/, and stage the best run of each group
+# (weights, JSON, ONNX) into text_recognizer/weights: first on synthetic
 # handwriting lines (training/experiments/line.json), then, starting from that model, on real handwriting mixed
 # with synthetic lines (line_mix.json) when the real collections are at the data root.
 set -euo pipefail
@@ -13,9 +14,11 @@ if [[ -z "$real" ]]; then
 else
   echo "Real handwriting at the data root: $real. Training on synthetic lines, then on the mix."
 fi
-"$PYTHON" training/run_experiment.py --save "$@" "$(cat training/experiments/line.json)"
+"$PYTHON" training/run_experiment.py "$@" "$(cat training/experiments/line.json)"
+"$PYTHON" training/update_model_with_best_experiment.py line
 if [[ -n "$real" ]]; then
-  "$PYTHON" training/run_experiment.py --save "$@" \
+  "$PYTHON" training/run_experiment.py "$@" \
     --init-from text_recognizer/weights/LineModelCtc_SyntheticLinesDataset_line_cnn_lstm.json \
     "$(cat training/experiments/line_mix.json)"
+  "$PYTHON" training/update_model_with_best_experiment.py line_mix
 fi

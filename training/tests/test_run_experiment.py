@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from text_recognizer.line_predictor import DEFAULT_ARTIFACT, LinePredictor
-from text_recognizer.models import base, load_model
+from text_recognizer.models import load_model
 from text_recognizer.tests.test_line_folder_dataset import TEXTS, write_lines
 from training.run_experiment import build_experiment, init_weights, main, parse_experiment
 
@@ -83,7 +83,7 @@ def test_command_line_error_is_one_line_and_exit_code_2():
 def test_tiny_experiment_trains_and_reports(data_root, capsys):
     main(["--nowandb", json.dumps(TINY)])
     out = capsys.readouterr().out
-    assert "Training took" in out and "test_accuracy=" in out and "val_loss=" in out
+    assert "Run directory: " in out and "status=finished" in out and "'test_accuracy': " in out
 
 
 def test_an_experiment_trains_alike_from_the_same_seed(data_root):
@@ -98,8 +98,7 @@ def test_an_experiment_trains_alike_from_the_same_seed(data_root):
     assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
 
 
-def test_line_experiment_saves_an_artifact_the_predictor_reads(data_root, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(base, "WEIGHTS_DIR", tmp_path)
+def test_line_experiment_saves_an_artifact_the_predictor_reads(data_root, runs_root, capsys):
     experiment = {
         "dataset": "SyntheticLinesDataset",
         "dataset_args": {"num_train": 64, "num_test": 8, "max_length": 10},
@@ -107,14 +106,16 @@ def test_line_experiment_saves_an_artifact_the_predictor_reads(data_root, tmp_pa
         "network": "line_cnn_lstm",
         "train_args": {"batch_size": 16, "epochs": 2, "lr_decay": True, "clip_norm": 1.0},
     }
-    main(["--nowandb", "--save", json.dumps(experiment)])
+    main(["--nowandb", json.dumps(experiment)])
     assert "epoch 2: val_cer=" in capsys.readouterr().out
-    artifact = tmp_path / "LineModelCtc_SyntheticLinesDataset_line_cnn_lstm.json"
+    (run_dir,) = (runs_root / "default").iterdir()
+    artifact = run_dir / "LineModelCtc_SyntheticLinesDataset_line_cnn_lstm.json"
     saved = json.loads(artifact.read_text())
     assert saved["decoding"] == "ctc" and saved["variable_width"] is True and saved["preprocessing"] == "line_input"
     assert len(saved["history"]["val_cer"]) == 2 and "test_cer" in saved["metrics"]
     assert 0 < saved["history"]["elapsed_s"][0] < saved["history"]["elapsed_s"][1]
-    assert saved["command"].startswith("python training/run_experiment.py --nowandb --save")
+    assert saved["command"].startswith("python training/run_experiment.py --nowandb '{")
+    assert sorted(path.name for path in (run_dir / "predictions").iterdir()) == ["epoch-001.png", "epoch-002.png"]
     assert 0 < saved["char_width"]["narrowest"] <= saved["char_width"]["typical"]
     line = np.full((40, 300), 230, dtype=np.uint8)
     line[10:30, 20:280:9] = 20
