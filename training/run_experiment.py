@@ -127,6 +127,7 @@ def build_experiment(config: dict[str, Any]) -> tuple[Any, Any]:
     """
     import keras
 
+    from text_recognizer.augment import Augmenter
     from text_recognizer.datasets import DATASETS
     from text_recognizer.models import MODELS
     from text_recognizer.models.base import DEFAULT_SEED
@@ -134,11 +135,17 @@ def build_experiment(config: dict[str, Any]) -> tuple[Any, Any]:
 
     dataset_cls = lookup(DATASETS, config["dataset"], "dataset")
     model_cls = lookup(MODELS, config["model"], "model")
-    dataset = call_with_args(dataset_cls, config["dataset_args"], "dataset_args")
+    dataset_args = {key: value for key, value in config["dataset_args"].items() if key != "augment"}
+    dataset = call_with_args(dataset_cls, dataset_args, "dataset_args")
     dataset.load_or_generate_data()
     print(dataset)
     keras.utils.set_random_seed(config["train_args"].get("seed", DEFAULT_SEED))
-    return dataset, model_cls(config["network"], config["network_args"], {**dataset.config(), **config})
+    model = model_cls(config["network"], config["network_args"], {**dataset.config(), **config})
+    if "augment" in config["dataset_args"]:
+        if not hasattr(model, "augmenter"):
+            raise ValueError(f"dataset_args.augment applies to line models, not {config['model']}")
+        model.augmenter = Augmenter(config["dataset_args"]["augment"])
+    return dataset, model
 
 
 def init_weights(model: Any, artifact: Path) -> None:

@@ -75,14 +75,16 @@ class SwapInAverage(keras.callbacks.SwapEMAWeights):
     def _backend_swap_variables(self, optimizer: keras.optimizers.Optimizer) -> None:
         """Swap by copying values (JAX backend): assigning one variable to another would share a buffer that the
         next JAX step donates, deleting the other variable's value."""
-        for variable, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
+        averages = optimizer._model_variables_moving_average
+        for variable, average in zip(optimizer._trainable_variables, averages, strict=True):
             trained = keras.ops.convert_to_numpy(variable)
             variable.assign(keras.ops.convert_to_numpy(average))
             average.assign(trained)
 
     def _backend_finalize_ema_values(self, optimizer: keras.optimizers.Optimizer) -> None:
         """Copy the average into the optimizer's slots by value, for the same reason."""
-        for variable, average in zip(optimizer._trainable_variables, optimizer._model_variables_moving_average):
+        averages = optimizer._model_variables_moving_average
+        for variable, average in zip(optimizer._trainable_variables, averages, strict=True):
             average.assign(keras.ops.convert_to_numpy(variable))
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
@@ -230,7 +232,8 @@ class Model:
         }
 
     def save(self, extra: dict[str, Any], weights_dir: Path | None = None) -> Path:
-        """Write `<name>.weights.h5`, `<name>.onnx` (on TensorFlow) and `<name>.json` atomically; return the JSON path."""
+        """Write `<name>.weights.h5`, `<name>.onnx` (on TensorFlow) and `<name>.json` atomically; return the JSON's
+        path."""
         weights_dir = weights_dir or WEIGHTS_DIR
         weights_dir.mkdir(parents=True, exist_ok=True)
         stem = weights_dir / self.name

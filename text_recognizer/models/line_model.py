@@ -10,6 +10,7 @@ import keras
 import numpy as np
 from scipy import ndimage
 
+from text_recognizer.augment import Augmenter
 from text_recognizer.ctc import argmax_decode, blank_index
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models.base import Model
@@ -36,6 +37,7 @@ class LineModel(Model):
             network_args = {"output_length": data_config["output_shape"][0], **network_args}
         super().__init__(network, network_args, data_config)
         self.char_width: dict[str, float] | None = data_config.get("char_width")
+        self.augmenter: Augmenter | None = None  # The weighted table of `dataset_args.augment`, if any.
 
     @property
     def blank(self) -> int:
@@ -61,6 +63,8 @@ class LineModel(Model):
         if thick.any():
             x[thick] = ndimage.grey_dilation(x[thick], size=(1, 2, 2))
         x *= self.rng.uniform(MIN_CONTRAST, 1.0, (n, 1, 1)).astype(x.dtype)
+        if self.augmenter is not None:
+            x = self.augmenter(x, self.rng)
         return x, y
 
     def format_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
