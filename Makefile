@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.synced
 
-.PHONY: setup train train-detector test lint prediction-tests
+.PHONY: setup setup-gpu gpu-check train train-detector test lint prediction-tests
 
 $(STAMP): Pipfile.lock pyproject.toml
 	tasks/setup.sh
@@ -12,6 +12,12 @@ $(STAMP): Pipfile.lock pyproject.toml
 setup: $(STAMP)
 	tasks/install_system_packages.sh
 	-$(VENV)/bin/python -m text_recognizer.datasets.handwriting_fonts
+
+setup-gpu: setup
+	tasks/setup_gpu.sh
+
+gpu-check: setup
+	tasks/gpu_check.sh
 
 train: setup
 	tasks/train_line_predictor.sh
