@@ -19,7 +19,7 @@ BEST = "best.npz"  # The weights of the best epoch so far by the model's monitor
 def _write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:
     """Write arrays as one .npz atomically: a reader finds the old file or the new one, never a torn one."""
     with atomic_path(path) as tmp, tmp.open("wb") as f:
-        np.savez(f, **arrays)
+        np.savez(f, allow_pickle=False, **arrays)
 
 
 def _read_arrays(data: Any, prefix: str) -> list[np.ndarray]:
