@@ -95,3 +95,35 @@ def shared() -> Callable[[str], Path]:
         return path
 
     return find
+
+
+def _skip_on_missing_test_fonts() -> Iterator[None]:
+    """Run the wrapped step; turn its MissingTestFonts into a skip."""
+    from text_recognizer.datasets.synthetic_characters import MissingTestFonts
+
+    try:
+        return (yield)
+    except MissingTestFonts as e:
+        pytest.skip(f"synthetic test data cannot be made here: {e}")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """A fixture that makes synthetic data skips its tests, saying why, where the held-out fonts are missing."""
+    return (yield from _skip_on_missing_test_fonts())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """A test that makes synthetic data skips, saying why, where the held-out fonts are missing."""
+    return (yield from _skip_on_missing_test_fonts())
+
+
+@pytest.fixture
+def test_fonts() -> None:
+    """Skip a test whose subprocess makes synthetic data where the held-out test fonts are missing."""
+    from text_recognizer.datasets.handwriting import find_fonts
+    from text_recognizer.datasets.synthetic_characters import held_out_fonts
+
+    if not held_out_fonts(find_fonts()):
+        pytest.skip("the held-out test fonts are not installed (tasks/install_system_packages.sh as root)")

@@ -21,11 +21,21 @@ def held_out_fonts(fonts: tuple[Path, ...]) -> tuple[Path, ...]:
     return tuple(f for f in fonts if f.stem in TEST_FONTS)
 
 
+class MissingTestFonts(ValueError):
+    """The held-out test fonts are not installed, so synthetic test data cannot be told apart from training data."""
+
+
 def split_fonts(fonts: tuple[Path, ...]) -> dict[str, tuple[Path, ...]]:
-    """Split fonts into disjoint train and test sets (all fonts serve both when the held-out fonts are missing)."""
+    """Split fonts into disjoint train and test sets; raise MissingTestFonts when either set would be empty."""
     test = held_out_fonts(fonts)
     train = tuple(f for f in fonts if f not in test)
-    return {"train": train, "test": test} if test and train else {"train": fonts, "test": fonts}
+    if not test or not train:
+        missing = "the held-out test fonts " + ", ".join(TEST_FONTS) if not test else "training fonts"
+        raise MissingTestFonts(
+            f"Synthetic data needs {missing}, which are not installed: run tasks/install_system_packages.sh as "
+            "root (Debian packages) or make setup; test data in training fonts would overstate accuracy"
+        )
+    return {"train": train, "test": test}
 
 
 def render_character(char: str, fonts: tuple[Path, ...], seed: tuple[int, ...]) -> np.ndarray:

@@ -69,10 +69,14 @@ class LineModel(Model):
 
     def format_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Trim the empty columns every line of the batch ends with (variable-width networks only)."""
-        if self.variable_width:
-            width = round_up(max(1, int(ink_widths(x).max())), TRIM_MULTIPLE)
-            x = x[:, :, : min(width, x.shape[-1])]
-        return x, y
+        return self.trim(x), y
+
+    def trim(self, x: np.ndarray) -> np.ndarray:
+        """Lines without the empty columns they all end with, for variable-width networks."""
+        if not self.variable_width:
+            return x
+        width = round_up(max(1, int(ink_widths(x).max())), TRIM_MULTIPLE)
+        return x[:, :, : min(width, x.shape[-1])]
 
     def artifact(self) -> dict[str, Any]:
         """The base artifact plus what a predictor needs to decode: decoding and width handling."""
@@ -121,8 +125,15 @@ class LineModel(Model):
         return texts
 
     def _read_texts(self, x: np.ndarray, batch_size: int) -> list[str]:
-        outputs = self.predict(x, batch_size)
-        return [text for text, _ in self.decode(outputs)]
+        """Read lines in batches of similar width, each trimmed as training batches are (the backward LSTM would
+        otherwise start from a long stretch of padding that training never shows it)."""
+        order = np.argsort(ink_widths(x), kind="stable") if self.variable_width else np.arange(len(x))
+        texts = [""] * len(x)
+        for start in range(0, len(x), batch_size):
+            rows = order[start : start + batch_size]
+            for row, (text, _) in zip(rows, self.decode(self.predict(self.trim(x[rows]), batch_size)), strict=True):
+                texts[row] = text
+        return texts
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 64) -> dict[str, float]:
         """Corpus CER and exact-line match."""

@@ -6,7 +6,7 @@ import pytest
 
 from text_recognizer.ctc import greedy_decode, required_steps
 from text_recognizer.datasets.handwriting import find_fonts
-from text_recognizer.datasets.synthetic_characters import split_fonts
+from text_recognizer.datasets.synthetic_characters import MissingTestFonts, split_fonts
 from text_recognizer.datasets.synthetic_lines import (
     CHAR_SIZE,
     MAX_SLOPE_RISE,
@@ -71,7 +71,8 @@ def test_held_out_fonts_are_named_and_disjoint():
     sets = split_fonts(fonts)
     assert [f.stem for f in sets["train"]] == ["Alpha", "Beta"]
     assert [f.stem for f in sets["test"]] == ["dkgBI", "KaushanScript-Regular"]
-    assert split_fonts(fonts[:1]) == {"train": fonts[:1], "test": fonts[:1]}  # No held-out font installed.
+    with pytest.raises(MissingTestFonts, match="needs the held-out test fonts ComicNeue-LightItalic, .* not installed"):
+        split_fonts(fonts[:1])
 
 
 def test_long_lines_slope_too_little_to_shrink_their_text():

@@ -117,7 +117,7 @@ def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(data
     assert result.returncode == 2 and "has ended already" in result.stderr
 
 
-def test_a_killed_run_resumes_losing_at_most_one_epoch(data_root, runs_root, tmp_path):
+def test_a_killed_run_resumes_losing_at_most_one_epoch(data_root, test_fonts, runs_root, tmp_path):
     experiment = {
         **CHARACTERS,
         "dataset_args": {"source": "synthetic", "samples_per_class": 20},
@@ -151,7 +151,7 @@ def test_a_killed_run_resumes_losing_at_most_one_epoch(data_root, runs_root, tmp
     assert not list(run_dir.glob(".*.part"))
 
 
-def test_a_line_model_trained_data_parallel_on_jax_loads_and_exports_on_tensorflow(data_root, runs_root):
+def test_a_line_model_trained_data_parallel_on_jax_loads_and_exports_on_tensorflow(data_root, test_fonts, runs_root):
     env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
     trained = subprocess.run(
         [sys.executable, "training/run_experiment.py", "--nowandb", json.dumps(LINES)],
@@ -195,7 +195,7 @@ def test_a_line_model_trained_data_parallel_on_jax_loads_and_exports_on_tensorfl
     np.testing.assert_allclose(onnx.outputs([line]), on_keras.outputs([line]), atol=1e-4)
 
 
-def test_mirrored_training_on_two_cpu_devices(data_root, runs_root):
+def test_mirrored_training_on_two_cpu_devices(data_root, test_fonts, runs_root):
     experiment = {**CHARACTERS, "train_args": {**CHARACTERS["train_args"], "distribute": "mirrored"}}
     result = subprocess.run(
         [sys.executable, "training/run_experiment.py", "--nowandb", json.dumps(experiment)],
