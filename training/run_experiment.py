@@ -173,21 +173,17 @@ def init_weights(model: Any, artifact: Path) -> None:
 
 def run_callbacks(run_dir: Path, dataset: Any, model: Any, use_wandb: bool, config: dict[str, Any]) -> list:
     """The callbacks that fill the run directory (and W&B): timings, GPU use, metrics CSV, curves, predictions."""
+    import keras
+
     from training.gpu_util_sampler import GpuUtilSampler
 
     callbacks = [runs.EpochTimer(), GpuUtilSampler()]
     if hasattr(model, "predict_texts"):  # Line models: show a few validation lines as read each epoch.
         rows = np.flatnonzero(dataset.validation_mask())[: runs.PREDICTION_LINES]
         callbacks.append(runs.PredictionImages(run_dir, model, dataset.x_train[rows], dataset.y_train[rows]))
-    callbacks += [keras_csv_logger(run_dir / runs.METRICS), runs.CurvesPlot(run_dir)]
+    # Appending, so that a resumed run keeps its earlier epochs.
+    callbacks += [keras.callbacks.CSVLogger(str(run_dir / runs.METRICS), append=True), runs.CurvesPlot(run_dir)]
     return callbacks + (wandb_callbacks(config, run_dir) if use_wandb else [])
-
-
-def keras_csv_logger(path: Path) -> Any:
-    """Keras's CSV logger, appending so that a resumed run keeps its earlier epochs."""
-    import keras
-
-    return keras.callbacks.CSVLogger(str(path), append=True)
 
 
 def run_experiment(config: dict[str, Any], dataset: Any, model: Any, run_dir: Path, use_wandb: bool) -> dict:

@@ -153,15 +153,14 @@ class PredictionImages(keras.callbacks.Callback):
 
     def __init__(self, run_dir: Path, line_model: Any, x: np.ndarray, y: np.ndarray) -> None:
         super().__init__()
-        self.run_dir, self.line_model, self.x, self.y = run_dir, line_model, x, y
+        self.run_dir, self.line_model, self.x = run_dir, line_model, x
+        self.truths = ["".join(line_model.mapping[i] for i in label if i != line_model.blank) for label in y]
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         """Read the lines and draw them."""
-        predictions = self.line_model.predict_texts(self.x)
-        truths = ["".join(self.line_model.mapping[i] for i in label if i != self.line_model.blank) for label in self.y]
         path = self.run_dir / PREDICTIONS / f"epoch-{epoch + 1:03d}.png"
         path.parent.mkdir(exist_ok=True)
-        draw_predictions(self.x, predictions, truths, path)
+        draw_predictions(self.x, self.line_model.predict_texts(self.x), self.truths, path)
         log_image_to_wandb("predictions", path, epoch)
 
 

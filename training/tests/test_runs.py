@@ -16,14 +16,13 @@ from text_recognizer.models.checkpoint import BEST, CHECKPOINT
 from training import runs
 from training.compare_runs import table
 from training.run_experiment import build_experiment, main, parse_experiment
+from training.tests.test_run_experiment import TINY
 from training.update_model_with_best_experiment import best_run, stage
 
 ROOT = Path(__file__).resolve().parents[2]
 CHARACTERS = {
-    "dataset": "EmnistDataset",
+    **TINY,
     "dataset_args": {"source": "synthetic", "samples_per_class": 6},
-    "model": "CharacterModel",
-    "network": "mlp",
     "train_args": {"epochs": 2, "batch_size": 32, "early_stopping": False},
     "experiment_group": "tiny",
 }
