@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from training import runs
 from training.distribute import DISTRIBUTE_CHOICES, distribution_scope
 
@@ -28,8 +26,9 @@ TRAIN_ARG_TYPES = {
     "ema_momentum": float,
     "seed": int,
     "distribute": str,
+    "overfit_batches": int,
 }
-NON_NEGATIVE_TRAIN_ARGS = ("seed",)  # Train args that may be 0; the others must be positive.
+NON_NEGATIVE_TRAIN_ARGS = ("seed", "overfit_batches")  # Train args that may be 0; the others must be positive.
 FRACTION_TRAIN_ARGS = ("ema_momentum",)  # Train args that must also be below 1.
 WANDB_PROJECT = "text-recognizer"
 NON_FINITE_ADVICE = (
@@ -179,7 +178,7 @@ def run_callbacks(run_dir: Path, dataset: Any, model: Any, use_wandb: bool, conf
 
     callbacks = [runs.EpochTimer(), GpuUtilSampler()]
     if hasattr(model, "predict_texts"):  # Line models: show a few validation lines as read each epoch.
-        rows = np.flatnonzero(dataset.validation_mask())[: runs.PREDICTION_LINES]
+        rows = model.fit_rows(dataset, config["train_args"])[1][: runs.PREDICTION_LINES]
         callbacks.append(runs.PredictionImages(run_dir, model, dataset.x_train[rows], dataset.y_train[rows]))
     # Appending, so that a resumed run keeps its earlier epochs.
     callbacks += [keras.callbacks.CSVLogger(str(run_dir / runs.METRICS), append=True), runs.CurvesPlot(run_dir)]

@@ -15,10 +15,17 @@ from training.compare_runs import rank_key
 
 
 def best_run(group: str) -> dict[str, Any]:
-    """The finished run of `group` with the best value of its model's validation metric (e.g. the lowest val_cer)."""
-    records = [record for record in map(runs.run_record, runs.group_runs(group)) if record.get("artifact")]
+    """The finished run of `group` with the best value of its model's validation metric (e.g. the lowest val_cer).
+
+    Runs with `train_args.overfit_batches` validate on their training lines, so they are never picked.
+    """
+    records = [
+        record
+        for record in map(runs.run_record, runs.group_runs(group))
+        if record.get("artifact") and not record["experiment"].get("train_args", {}).get("overfit_batches")
+    ]
     if not records:
-        raise ValueError(f"No run of group {group!r} has finished with an artifact")
+        raise ValueError(f"No run of group {group!r} has finished with an artifact (overfit runs are not staged)")
     return min(records, key=rank_key)
 
 

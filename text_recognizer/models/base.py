@@ -29,6 +29,9 @@ DEFAULT_TRAIN_ARGS = {
     "clip_norm": None,  # Largest global norm of a step's gradients (None: no clipping).
     "ema_momentum": None,  # Validate and save an exponential moving average of the weights (None: the weights).
     "seed": DEFAULT_SEED,  # Seeds the batch order and augmentation here, and the initial weights in `run_experiment`.
+    # Train and validate on the first N training batches only, unshuffled and unaugmented (0: off): a check that
+    # the model and its data pipeline can learn at all, which should end near zero loss and error.
+    "overfit_batches": 0,
 }
 LR_DECAY_FLOOR = 0.02  # With lr_decay, the learning rate follows a cosine from its start value to this fraction.
 
@@ -152,6 +155,21 @@ class Model:
         """Per-row key that batches group by (None: plain shuffled batches)."""
         return None
 
+    def validation_callbacks(self, x_val: np.ndarray, y_val: np.ndarray) -> list[keras.callbacks.Callback]:
+        """Callbacks that add the model's own validation metrics to each epoch's logs (none by default)."""
+        return []
+
+    @staticmethod
+    def fit_rows(dataset: Dataset, train_args: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of `dataset.x_train` that a fit with `train_args` trains on and validates on."""
+        args = {**DEFAULT_TRAIN_ARGS, **train_args}
+        val = dataset.validation_mask()
+        train_rows = np.flatnonzero(~val)
+        if args["overfit_batches"]:
+            overfit_rows = train_rows[: args["overfit_batches"] * args["batch_size"]]
+            return overfit_rows, overfit_rows
+        return train_rows, np.flatnonzero(val)
+
     def fit(
         self,
         dataset: Dataset,
@@ -166,16 +184,17 @@ class Model:
         loss stops the fit at once, keeping the last good checkpoint (see `stopped_at`).
         """
         args = {**DEFAULT_TRAIN_ARGS, **train_args}
-        val = dataset.validation_mask()
+        train_rows, val_rows = self.fit_rows(dataset, args)
+        x_val, y_val = dataset.x_train[val_rows], dataset.y_train[val_rows]
         self.rng = np.random.default_rng(args["seed"])
-        train_seq = self.sequence(
-            dataset.x_train[~val], dataset.y_train[~val], args["batch_size"], train=True, seed=args["seed"]
-        )
-        val_seq = self.sequence(dataset.x_train[val], dataset.y_train[val], args["batch_size"])
+        train = not args["overfit_batches"]  # Overfitting trains on fixed, unaugmented batches.
+        x_train, y_train = dataset.x_train[train_rows], dataset.y_train[train_rows]
+        train_seq = self.sequence(x_train, y_train, args["batch_size"], train=train, seed=args["seed"])
+        val_seq = self.sequence(x_val, y_val, args["batch_size"])
         ema = SwapInAverage() if args["ema_momentum"] is not None else None
         self.network.compile(optimizer=self.optimizer(args, len(train_seq)), loss=self.loss(), metrics=self.metrics())
         stop = StopOnNonFiniteLoss()
-        callbacks = [*([ema] if ema else []), *(callbacks or []), stop]
+        callbacks = [*([ema] if ema else []), *self.validation_callbacks(x_val, y_val), *(callbacks or []), stop]
         if args["early_stopping"]:  # First, so that the average is swapped in for good when it stops the fit.
             callbacks.insert(0, keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3))
         checkpoint, initial_epoch = None, 0

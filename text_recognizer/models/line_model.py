@@ -101,10 +101,12 @@ class LineModel(Model):
             self.char_width = char_widths(dataset.x_train, dataset.y_train, self.blank)
         else:
             dataset.x_train = stretch_narrow_lines(dataset.x_train, dataset.y_train, self.char_width, self.blank)
-        val_rows = np.flatnonzero(dataset.validation_mask())
-        val_rows = val_rows[np.linspace(0, len(val_rows) - 1, min(CER_SAMPLE, len(val_rows))).astype(int)]
-        cer = CerCallback(self, dataset.x_train[val_rows], dataset.y_train[val_rows])
-        return super().fit(dataset, train_args, [cer, *(callbacks or [])], run_dir)
+        return super().fit(dataset, train_args, callbacks, run_dir)
+
+    def validation_callbacks(self, x_val: np.ndarray, y_val: np.ndarray) -> list[keras.callbacks.Callback]:
+        """The validation CER and exact-line match, on up to CER_SAMPLE lines spread over the validation rows."""
+        rows = np.linspace(0, len(x_val) - 1, min(CER_SAMPLE, len(x_val))).astype(int)
+        return [CerCallback(self, x_val[rows], y_val[rows])]
 
     def predict_texts(self, x: np.ndarray, batch_size: int = 64) -> list[str]:
         """Read a batch of preprocessed lines as the model's predictor does: a line read with fewer ink columns per

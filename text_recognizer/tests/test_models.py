@@ -1,4 +1,3 @@
-import copy
 import json
 
 import keras
@@ -24,11 +23,11 @@ def characters(tmp_path_factory):
 @pytest.mark.parametrize("network", ["mlp", "lenet"])
 def test_character_model_overfits_one_batch(characters, network):
     model = CharacterModel(network, {"dropout_amount": 0.0}, characters.config())
-    x, y = characters.x_train[::4][:32], characters.y_train[::4][:32]
-    batch = copy.copy(characters)  # The 32 characters twice: one batch of them, less the copies that validate.
-    batch.x_train, batch.y_train = np.concatenate([x, x]), np.concatenate([y, y])
-    model.fit(batch, {"batch_size": 64, "epochs": 60, "learning_rate": 3e-3, "early_stopping": False})
-    assert model.evaluate(x, y)["accuracy"] == 1.0
+    args = {"overfit_batches": 1, "batch_size": 32, "epochs": 60, "learning_rate": 3e-3}
+    model.fit(characters, {**args, "early_stopping": False})
+    rows, validation_rows = model.fit_rows(characters, args)
+    assert np.array_equal(rows, validation_rows) and len(rows) == 32
+    assert model.evaluate(characters.x_train[rows], characters.y_train[rows])["accuracy"] == 1.0
 
 
 def test_fit_save_and_load_round_trip(characters, tmp_path):

@@ -70,7 +70,13 @@ def test_a_run_writes_its_directory_and_stages_into_the_weights(data_root, runs_
     printed = table([runs.run_record(p) for p in run_dirs]).splitlines()
     assert printed[0].startswith("| run | network_args.num_layers | status | epochs | best validation (epoch) |")
     assert len(printed) == 4 and all("| finished | 2 | val_accuracy" in line for line in printed[2:])
+    overfit = {**CHARACTERS, "train_args": {**CHARACTERS["train_args"], "overfit_batches": 1}}
+    main(["--nowandb", json.dumps(overfit)])
+    overfit_dir = runs.group_runs("tiny")[-1]
+    summary = runs.read_json(overfit_dir / runs.SUMMARY)
+    runs.write_json(overfit_dir / runs.SUMMARY, {**summary, "best": 1.0})  # The top score, on its training data.
     best = best_run("tiny")
+    assert best["dir"] in run_dirs
     staged = stage(best, tmp_path / "weights")
     assert [p.name for p in staged] == [f"{stem}.weights.h5", f"{stem}.onnx", f"{stem}.json"]
     assert json.loads(staged[-1].read_text())["network_args"] == best["experiment"]["network_args"]
