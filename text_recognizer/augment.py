@@ -8,7 +8,7 @@
 - cut: cut-out patches; pad: padding (the line shrunk within its frame); tb: top or bottom rows cut off.
 
 Lines are white ink on black, as the networks read them; transforms fill with black. Only training batches are
-augmented, from the model's seeded generator.
+augmented, each from a generator seeded by the run's seed, the epoch and the batch.
 """
 
 from __future__ import annotations

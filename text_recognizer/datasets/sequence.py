@@ -8,11 +8,18 @@ import keras
 import numpy as np
 
 BatchFn = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+AugmentFn = Callable[[np.ndarray, np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 BUCKET_JITTER = 0.1  # Sort-key noise, as a fraction of the key's range, so bucketed batches change every epoch.
 
 
 class DatasetSequence(keras.utils.PyDataset):
     """Batches of (x, y); `augment_fn` runs on training batches only, `format_fn` on every batch.
+
+    A shuffled sequence runs on without end, epoch after epoch (fit it with `steps_per_epoch=len(sequence)`):
+    index i is batch i % len of epoch `first_epoch` + i // len. Batch order and augmentation thus depend only on
+    (seed, epoch, batch), not on when Keras calls the epoch hooks (its tf.data prefetch reads the next epoch's
+    first batches before `on_epoch_end`). `augment_fn` gets a generator seeded with the three, so a batch looks
+    the same however often it is read, and a resumed epoch sees what it would have seen.
 
     With `sort_key` (e.g. each line's ink width), batches hold rows of similar key, so `format_fn` can trim
     the padding they share; shuffling then shuffles the batches and, through jittered keys, their members.
@@ -24,7 +31,7 @@ class DatasetSequence(keras.utils.PyDataset):
         y: np.ndarray,
         batch_size: int,
         shuffle: bool = False,
-        augment_fn: BatchFn | None = None,
+        augment_fn: AugmentFn | None = None,
         format_fn: BatchFn | None = None,
         seed: int = 0,
         sort_key: np.ndarray | None = None,
@@ -36,12 +43,13 @@ class DatasetSequence(keras.utils.PyDataset):
         self.x, self.y, self.batch_size = x, y, batch_size
         self.augment_fn, self.format_fn = augment_fn, format_fn
         self.shuffle, self.sort_key = shuffle, sort_key
-        self.seed, self.epoch, self.batch_multiple = seed, 0, batch_multiple
-        self.batches = self._batches()
+        self.seed, self.first_epoch, self.batch_multiple = seed, 0, batch_multiple
+        self.epoch = 0  # The epoch `batches` belong to.
+        self.batches = self._batches(0)
 
-    def _batches(self) -> list[np.ndarray]:
-        """The rows of each batch for the epoch; the shuffle depends only on the seed and the epoch."""
-        rng = np.random.default_rng([self.seed, self.epoch])
+    def _batches(self, epoch: int) -> list[np.ndarray]:
+        """The rows of each batch of `epoch`; the shuffle depends only on the seed and the epoch."""
+        rng = np.random.default_rng([self.seed, epoch])
         if self.sort_key is None:
             order = rng.permutation(len(self.x)) if self.shuffle else np.arange(len(self.x))
         else:
@@ -63,23 +71,27 @@ class DatasetSequence(keras.utils.PyDataset):
         return [batch for batch in batches if len(batch)]
 
     def __len__(self) -> int:
+        """Batches per epoch."""
         return len(self.batches)
 
+    @property
+    def num_batches(self) -> int | None:
+        """None for a shuffled sequence: Keras then reads it as endless."""
+        return None if self.shuffle else len(self)
+
     def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        rows = self.batches[index]
+        epoch, batch = divmod(index, len(self))
+        epoch += self.first_epoch
+        if epoch != self.epoch:
+            self.epoch, self.batches = epoch, self._batches(epoch)
+        rows = self.batches[batch]
         x, y = self.x[rows].astype(np.float32), self.y[rows]
         if self.augment_fn is not None:
-            x, y = self.augment_fn(x, y)
+            x, y = self.augment_fn(x, y, np.random.default_rng([self.seed, epoch, batch]))
         if self.format_fn is not None:
             x, y = self.format_fn(x, y)
         return x, y
 
     def start_at(self, epoch: int) -> None:
-        """Give the batches of `epoch` next (a resumed run sees the batches it would have seen)."""
-        self.epoch = epoch
-        self.batches = self._batches()
-
-    def on_epoch_end(self) -> None:
-        """Reshuffle between epochs."""
-        if self.shuffle:
-            self.start_at(self.epoch + 1)
+        """Begin at `epoch` (a resumed run sees the batches it would have seen)."""
+        self.first_epoch = epoch

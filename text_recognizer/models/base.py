@@ -109,7 +109,6 @@ class Model:
         input_shape = tuple(data_config["input_shape"])
         self.network = build_network(network, input_shape, len(data_config["mapping"]), self.network_args)
         self.mapping: list[str] = data_config["mapping"]
-        self.rng = np.random.default_rng(DEFAULT_SEED)  # Draws training-batch augmentations.
         self.best_epoch: int | None = None  # Set by a fit with a run directory.
         self.stopped_at: tuple[int, int] | None = None  # (epoch, batch) where a fit met a non-finite loss.
 
@@ -130,8 +129,8 @@ class Model:
         """Turn a batch of dataset arrays into network inputs and targets."""
         return x, y
 
-    def augment_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Augment a training batch (identity unless a model overrides it)."""
+    def augment_batch(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Augment a training batch with draws from `rng` (identity unless a model overrides it)."""
         return x, y
 
     def sequence(
@@ -186,7 +185,6 @@ class Model:
         args = {**DEFAULT_TRAIN_ARGS, **train_args}
         train_rows, val_rows = self.fit_rows(dataset, args)
         x_val, y_val = dataset.x_train[val_rows], dataset.y_train[val_rows]
-        self.rng = np.random.default_rng(args["seed"])
         train = not args["overfit_batches"]  # Overfitting trains on fixed, unaugmented batches.
         x_train, y_train = dataset.x_train[train_rows], dataset.y_train[train_rows]
         train_seq = self.sequence(x_train, y_train, args["batch_size"], train=train, seed=args["seed"])
@@ -195,16 +193,20 @@ class Model:
         self.network.compile(optimizer=self.optimizer(args, len(train_seq)), loss=self.loss(), metrics=self.metrics())
         stop = StopOnNonFiniteLoss()
         callbacks = [*([ema] if ema else []), *self.validation_callbacks(x_val, y_val), *(callbacks or []), stop]
+        early_stopping = None
         if args["early_stopping"]:  # First, so that the average is swapped in for good when it stops the fit.
-            callbacks.insert(0, keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3))
+            early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", min_delta=0.01, patience=3)
+            callbacks.insert(0, early_stopping)
         checkpoint, initial_epoch = None, 0
         if run_dir is not None:
-            checkpoint = EpochCheckpoint(run_dir, *self.monitor, rng=self.rng, ema=ema)
+            checkpoint = EpochCheckpoint(run_dir, *self.monitor, ema=ema, early_stopping=early_stopping)
             initial_epoch = checkpoint.restore(self.network)
             train_seq.start_at(initial_epoch)
             callbacks.insert(-1, checkpoint)  # After every callback that adds to the epoch's logs.
         history = self.network.fit(
             train_seq,
+            steps_per_epoch=len(train_seq),
+            shuffle=False,  # The sequence shuffles, by seed and epoch.
             validation_data=val_seq,
             epochs=args["epochs"],
             initial_epoch=initial_epoch,

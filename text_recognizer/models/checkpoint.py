@@ -12,7 +12,7 @@ import numpy as np
 
 from text_recognizer.datasets.dataset import atomic_path
 
-CHECKPOINT = "checkpoint.npz"  # The last finished epoch: weights, optimizer state, epoch, random state, logs.
+CHECKPOINT = "checkpoint.npz"  # The last finished epoch: weights, optimizer state, epoch, dropout state.
 BEST = "best.npz"  # The weights of the best epoch so far by the model's monitored metric.
 
 
@@ -34,6 +34,13 @@ def is_better(value: float, best: float | None, mode: str) -> bool:
     return best is None or (value < best if mode == "min" else value > best)
 
 
+def seed_states(network: keras.Model) -> list[keras.Variable]:
+    """The states of the random generators in the network's layers (e.g. dropout): its variables that are not
+    weights."""
+    weights = {id(w) for w in network.weights}
+    return [v for v in network.variables if id(v) not in weights]
+
+
 class EpochCheckpoint(keras.callbacks.Callback):
     """After every epoch whose loss is finite: saves a checkpoint, and the weights again when the epoch is the best.
 
@@ -41,16 +48,29 @@ class EpochCheckpoint(keras.callbacks.Callback):
         run_dir: the run's directory.
         monitor: validation metric that ranks epochs, e.g. "val_cer".
         mode: "min" or "max".
-        rng: the generator that draws training augmentations; its state is saved and restored.
         ema: the fit's `SwapInAverage`, if it averages weights: whether the network holds the average at the
             epoch's end is saved, so that a resumed run swaps the trained weights back in.
+        early_stopping: the fit's `EarlyStopping`, if any: its patience count and best value are saved and
+            restored (it must come before this callback, which restores them after it resets itself).
+
+    The random states of the network's layers (dropout) are saved too, so a resumed run repeats the steps that an
+    uninterrupted one would have taken.
     """
 
-    def __init__(self, run_dir: Path, monitor: str, mode: str, rng: np.random.Generator, ema: Any = None) -> None:
+    def __init__(
+        self,
+        run_dir: Path,
+        monitor: str,
+        mode: str,
+        ema: Any = None,
+        early_stopping: keras.callbacks.EarlyStopping | None = None,
+    ) -> None:
         super().__init__()
-        self.run_dir, self.monitor, self.mode, self.rng, self.ema = run_dir, monitor, mode, rng, ema
+        self.run_dir, self.monitor, self.mode, self.ema = run_dir, monitor, mode, ema
+        self.early_stopping = early_stopping
         self.best: float | None = None
         self.best_epoch: int | None = None
+        self.stopping_state: dict[str, Any] | None = None  # Restored, for `early_stopping` once training begins.
 
     def restore(self, network: keras.Model) -> int:
         """Load the run's checkpoint into the compiled `network`, if there is one; return the epochs done."""
@@ -63,16 +83,23 @@ class EpochCheckpoint(keras.callbacks.Callback):
             state = json.loads(str(data["state"]))
             network.set_weights(_read_arrays(data, "weight"))
             network.optimizer.build(network.trainable_variables)
-            saved = _read_arrays(data, "optimizer")
-            if len(saved) != len(network.optimizer.variables):
-                raise ValueError(f"{path} holds another optimizer's state; resume with the run's own config")
-            for variable, value in zip(network.optimizer.variables, saved, strict=True):
+            variables = [*network.optimizer.variables, *seed_states(network)]
+            saved = [*_read_arrays(data, "optimizer"), *_read_arrays(data, "seed")]
+            if len(saved) != len(variables):
+                raise ValueError(f"{path} holds another model's training state; resume with the run's own config")
+            for variable, value in zip(variables, saved, strict=True):
                 variable.assign(value)
-        self.rng.bit_generator.state = state["rng"]
+        self.stopping_state = state.get("early_stopping")
         self.best, self.best_epoch = state["best"], state["best_epoch"]
         if self.ema is not None:
             self.ema.average_in_model = state["average_in_model"]
         return int(state["epoch"])
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        """Give the early stopping the patience count and best value that it had when the checkpoint was saved."""
+        if self.early_stopping is not None and self.stopping_state is not None:
+            for key, value in self.stopping_state.items():
+                setattr(self.early_stopping, key, value)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         """Save the best weights if this epoch is the best, then the checkpoint (in that order, so a resumed run
@@ -86,14 +113,19 @@ class EpochCheckpoint(keras.callbacks.Callback):
             self.best, self.best_epoch = float(logs[self.monitor]), epoch + 1
             _write_arrays(self.run_dir / BEST, weights)
         optimizer = {f"optimizer{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(network.optimizer.variables)}
-        state = {
+        seeds = {f"seed{i}": keras.ops.convert_to_numpy(v) for i, v in enumerate(seed_states(network))}
+        state: dict[str, Any] = {
             "epoch": epoch + 1,
-            "rng": self.rng.bit_generator.state,
             "best": self.best,
             "best_epoch": self.best_epoch,
             "average_in_model": bool(self.ema is not None and self.ema.average_in_model),
         }
-        _write_arrays(self.run_dir / CHECKPOINT, {**weights, **optimizer, "state": np.array(json.dumps(state))})
+        if self.early_stopping is not None:
+            stopping = self.early_stopping
+            best = None if stopping.best is None else float(stopping.best)
+            state["early_stopping"] = {"wait": stopping.wait, "best": best, "best_epoch": stopping.best_epoch}
+        arrays = {**weights, **optimizer, **seeds, "state": np.array(json.dumps(state))}
+        _write_arrays(self.run_dir / CHECKPOINT, arrays)
 
     def load_best(self, network: keras.Model) -> None:
         """Put the best epoch's weights into `network` (no change when no epoch had a finite monitored value)."""

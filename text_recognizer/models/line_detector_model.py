@@ -37,19 +37,19 @@ class LineDetectorModel(Model):
         """Add the channel axis; maps as float."""
         return x[..., None].astype(np.float32), y.astype(np.float32)
 
-    def augment_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def augment_batch(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """The same random crop and mirror of page and maps, within the inked part of each page; ink contrast."""
         xs, ys = [], []
         for page, maps in zip(x, y, strict=True):
             rows, columns = np.flatnonzero(page.any(axis=1)), np.flatnonzero(page.any(axis=0))
             bottom = rows[-1] + 1 if len(rows) else CROP
             right = columns[-1] + 1 if len(columns) else CROP
-            top = int(self.rng.integers(0, max(0, min(bottom, len(page)) - CROP) + 1))
-            left = int(self.rng.integers(0, max(0, min(right, page.shape[1]) - CROP) + 1))
+            top = int(rng.integers(0, max(0, min(bottom, len(page)) - CROP) + 1))
+            left = int(rng.integers(0, max(0, min(right, page.shape[1]) - CROP) + 1))
             crop, crop_maps = page[top : top + CROP, left : left + CROP], maps[top : top + CROP, left : left + CROP]
-            if self.rng.random() < FLIP_PROBABILITY:
+            if rng.random() < FLIP_PROBABILITY:
                 crop, crop_maps = crop[:, ::-1], crop_maps[:, ::-1]
-            xs.append(np.clip(crop * self.rng.uniform(*CONTRAST), 0, 255))
+            xs.append(np.clip(crop * rng.uniform(*CONTRAST), 0, 255))
             ys.append(crop_maps)
         return np.stack(xs), np.stack(ys)
 

@@ -53,18 +53,22 @@ class LineModel(Model):
         """Batch lines of similar length when the network reads any width, so each batch can be trimmed."""
         return ink_widths(x) if self.variable_width else None
 
-    def augment_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Vary stroke width and ink contrast per line, as real pens and scans do (training batches only)."""
-        n = len(x)
-        thin = self.rng.random(n) < THIN_PROBABILITY
-        thick = ~thin & (self.rng.random(n) < THICKEN_PROBABILITY)
+    def augment_batch(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Vary stroke width and ink contrast per line, as real pens and scans do (training batches only).
+
+        The batch is trimmed first: transforms that touch the background (noise, brightness, blur) would leave no
+        empty columns to trim afterwards.
+        """
+        x, n = self.trim(x), len(x)
+        thin = rng.random(n) < THIN_PROBABILITY
+        thick = ~thin & (rng.random(n) < THICKEN_PROBABILITY)
         if thin.any():
             x[thin] = ndimage.grey_erosion(x[thin], size=(1, 2, 2))
         if thick.any():
             x[thick] = ndimage.grey_dilation(x[thick], size=(1, 2, 2))
-        x *= self.rng.uniform(MIN_CONTRAST, 1.0, (n, 1, 1)).astype(x.dtype)
+        x *= rng.uniform(MIN_CONTRAST, 1.0, (n, 1, 1)).astype(x.dtype)
         if self.augmenter is not None:
-            x = self.augmenter(x, self.rng)
+            x = self.augmenter(x, rng)
         return x, y
 
     def format_batch(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -8,10 +8,13 @@ from text_recognizer.preprocessing import ink_widths
 def test_plain_batches_cover_every_row_once_and_reshuffle():
     x, y = np.arange(100)[:, None], np.arange(100)
     sequence = DatasetSequence(x, y, batch_size=32, shuffle=True)
-    first = [sequence[i][1].tolist() for i in range(len(sequence))]
+    first = [sequence[i][1].tolist() for i in range(4)]
     assert len(sequence) == 4 and sorted(sum(first, [])) == list(range(100))
-    sequence.on_epoch_end()
-    assert [sequence[i][1].tolist() for i in range(len(sequence))] != first
+    second = [sequence[i][1].tolist() for i in range(4, 8)]  # A shuffled sequence runs on into the next epoch.
+    assert second != first and sorted(sum(second, [])) == list(range(100))
+    assert [sequence[i][1].tolist() for i in range(4)] == first  # Whenever it is read.
+    sequence.start_at(1)
+    assert [sequence[i][1].tolist() for i in range(4)] == second
 
 
 def test_bucketed_batches_group_similar_keys_with_extremes_first():

@@ -98,6 +98,43 @@ def test_the_saved_weights_are_the_best_epochs_not_the_last(data_root, runs_root
     assert not all(np.array_equal(a, b) for a, b in zip(seen[1], seen[2], strict=True))
 
 
+def checkpoint_after(experiment: dict, epochs_per_process: list[int], run_dir: Path) -> dict[str, np.ndarray]:
+    """Fit in `run_dir` to each number of epochs in turn, each time with a fresh model as a resumed process
+    builds; return the last checkpoint's arrays."""
+    config = parse_experiment(json.dumps(experiment))
+    run_dir.mkdir()
+    for epochs in epochs_per_process:
+        dataset, model = build_experiment(config)
+        model.fit(dataset, {**config["train_args"], "epochs": epochs}, run_dir=run_dir)
+    with np.load(run_dir / CHECKPOINT) as data:
+        return {key: data[key] for key in data.files}
+
+
+def assert_same_arrays(expected: dict[str, np.ndarray], actual: dict[str, np.ndarray]) -> None:
+    assert expected.keys() == actual.keys()
+    for key, value in expected.items():
+        assert np.array_equal(value, actual[key]), key
+
+
+def test_a_resumed_fit_takes_the_steps_of_an_uninterrupted_one(data_root, tmp_path):
+    experiment = {
+        **LINES,
+        "dataset_args": {**LINES["dataset_args"], "augment": {"none": 1, "rot": 1, "sp": 1}},
+        "network_args": {"lstm_units": 16, "dropout_amount": 0.3},
+        "train_args": {"batch_size": 16, "epochs": 2},
+    }
+    whole = checkpoint_after(experiment, [2], tmp_path / "whole")
+    assert "seed0" in whole  # Dropout's random state.
+    assert_same_arrays(whole, checkpoint_after(experiment, [1, 2], tmp_path / "resumed"))
+
+
+def test_a_resumed_fit_keeps_the_early_stopping_count(data_root, tmp_path):
+    experiment = {**CHARACTERS, "train_args": {"epochs": 3, "learning_rate": 1e-9}}  # The loss stays put.
+    whole = checkpoint_after(experiment, [3], tmp_path / "whole")
+    assert json.loads(str(whole["state"]))["early_stopping"]["wait"] == 2  # Two epochs without improving.
+    assert_same_arrays(whole, checkpoint_after(experiment, [1, 3], tmp_path / "resumed"))
+
+
 def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(data_root, runs_root, monkeypatch):
     class Diverging(keras.optimizers.schedules.LearningRateSchedule):  # NaN steps from the second epoch on.
         def __init__(self, steps_per_epoch):
