@@ -23,6 +23,7 @@ class DatasetSequence(keras.utils.PyDataset):
 
     With `sort_key` (e.g. each line's ink width), batches hold rows of similar key, so `format_fn` can trim
     the padding they share; shuffling then shuffles the batches and, through jittered keys, their members.
+    With `shard` (index, count), a process of multi-process training gets rows index, index + count, … of each.
     """
 
     def __init__(
@@ -36,6 +37,7 @@ class DatasetSequence(keras.utils.PyDataset):
         seed: int = 0,
         sort_key: np.ndarray | None = None,
         batch_multiple: int = 1,
+        shard: tuple[int, int] = (0, 1),
     ) -> None:
         super().__init__()
         if len(x) != len(y):
@@ -43,7 +45,7 @@ class DatasetSequence(keras.utils.PyDataset):
         self.x, self.y, self.batch_size = x, y, batch_size
         self.augment_fn, self.format_fn = augment_fn, format_fn
         self.shuffle, self.sort_key = shuffle, sort_key
-        self.seed, self.first_epoch, self.batch_multiple = seed, 0, batch_multiple
+        self.seed, self.first_epoch, self.batch_multiple, self.shard = seed, 0, batch_multiple, shard
         self.epoch = 0  # The epoch `batches` belong to.
         self.batches = self._batches(0)
 
@@ -90,7 +92,8 @@ class DatasetSequence(keras.utils.PyDataset):
             x, y = self.augment_fn(x, y, np.random.default_rng([self.seed, epoch, batch]))
         if self.format_fn is not None:
             x, y = self.format_fn(x, y)
-        return x, y
+        index, count = self.shard  # Every process forms the whole batch (so all trim it alike) and feeds its part.
+        return (x[index::count], y[index::count]) if count > 1 else (x, y)
 
     def start_at(self, epoch: int) -> None:
         """Begin at `epoch` (a resumed run sees the batches it would have seen)."""

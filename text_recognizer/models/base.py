@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +58,27 @@ def batch_multiple() -> int:
         return int(tf.distribute.get_strategy().num_replicas_in_sync)
     distribution = keras.distribution.distribution()
     return 1 if distribution is None else int(np.prod(distribution.device_mesh.shape))
+
+
+def process_shard() -> tuple[int, int]:
+    """(this process's index, process count) when training spans several processes (JAX multi-worker; each then
+    feeds its own rows of every batch), else (0, 1)."""
+    if keras.backend.backend() != "jax" or keras.distribution.distribution() is None:
+        return 0, 1
+    import jax
+
+    return jax.process_index(), jax.process_count()
+
+
+@contextlib.contextmanager
+def without_distribution() -> Iterator[None]:
+    """Build or run networks on this process alone, inside a data-parallel distribution."""
+    distribution = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(distribution)
 
 
 class SwapInAverage(keras.callbacks.SwapEMAWeights):
@@ -111,6 +134,7 @@ class Model:
         self.mapping: list[str] = data_config["mapping"]
         self.best_epoch: int | None = None  # Set by a fit with a run directory.
         self.stopped_at: tuple[int, int] | None = None  # (epoch, batch) where a fit met a non-finite loss.
+        self.local_network: keras.Model | None = None  # Predicts when training spans processes (see `predict`).
 
     @property
     def name(self) -> str:
@@ -148,6 +172,7 @@ class Model:
             seed=seed,
             sort_key=self.sort_key(x),
             batch_multiple=batch_multiple(),
+            shard=process_shard(),
         )
 
     def sort_key(self, x: np.ndarray) -> np.ndarray | None:
@@ -231,11 +256,24 @@ class Model:
 
     def predict(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """The network's outputs for every row of `x`, in batches that data-parallel devices split evenly."""
+        if process_shard()[1] > 1:  # Outputs that span processes cannot be read back: predict here, on one device.
+            network = self._local_network()
+            with without_distribution():
+                return network.predict(x.astype(np.float32), batch_size=batch_size, verbose=0)
         multiple = batch_multiple()
         pad = -len(x) % multiple
         padded = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)]) if pad else x
         batch_size = batch_size + -batch_size % multiple
         return self.network.predict(padded.astype(np.float32), batch_size=batch_size, verbose=0)[: len(x)]
+
+    def _local_network(self) -> keras.Model:
+        """A copy of the network outside the data-parallel distribution, holding the current weights."""
+        if self.local_network is None:
+            with without_distribution():
+                input_shape = tuple(self.data_config["input_shape"])
+                self.local_network = build_network(self.network_name, input_shape, len(self.mapping), self.network_args)
+        self.local_network.set_weights(self.network.get_weights())
+        return self.local_network
 
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> dict[str, float]:
         """Metrics on held-out data."""

@@ -81,13 +81,13 @@ def test_command_line_error_is_one_line_and_exit_code_2():
     assert "Traceback" not in result.stderr
 
 
-def test_training_across_machines_is_refused_with_the_reason(data_root, runs_root, capsys):
+def test_training_across_machines_on_tensorflow_is_refused_with_the_reason(data_root, runs_root, capsys):
     experiment = {**TINY, "train_args": {"distribute": "multi_worker"}}
     with pytest.raises(SystemExit) as refused:
         main(["--nowandb", json.dumps(experiment)])
     assert refused.value.code == 2
     error = capsys.readouterr().err
-    assert "'multi_worker' (training across machines) is not supported" in error and "keras#20585" in error
+    assert "'multi_worker' runs on JAX only" in error and "keras#20585" in error
     assert not runs_root.exists()  # Refused before any run directory is made.
 
 

@@ -2,6 +2,7 @@ import json
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -235,6 +236,34 @@ def test_a_line_model_trained_data_parallel_on_jax_loads_and_exports_on_tensorfl
     line[10:30, 20:280:9] = 20
     onnx, on_keras = LinePredictor(artifact, "onnx"), LinePredictor(artifact, "keras")
     np.testing.assert_allclose(onnx.outputs([line]), on_keras.outputs([line]), atol=1e-4)
+
+
+def test_a_line_model_trains_across_two_processes_on_jax(data_root, test_fonts, tmp_path):
+    with socket.socket() as probe:  # A free port for process 0 to coordinate on.
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    experiment = json.dumps({**LINES, "train_args": {**LINES["train_args"], "distribute": "multi_worker"}})
+    env = {
+        **os.environ,
+        "KERAS_BACKEND": "jax",
+        "JAX_PLATFORMS": "cpu",
+        "JAX_CPU_COLLECTIVES_IMPLEMENTATION": "gloo",
+        "JAX_COORDINATOR_ADDRESS": f"127.0.0.1:{port}",
+        "JAX_NUM_PROCESSES": "2",
+    }
+    logs = [tmp_path / f"worker{i}.log" for i in range(2)]
+    workers = [  # Each with its own runs folder, as on separate machines.
+        run_command([experiment], {**env, "JAX_PROCESS_ID": str(i), runs.RUNS_ENV: str(tmp_path / f"runs{i}")}, logs[i])
+        for i in range(2)
+    ]
+    for worker, log in zip(workers, logs, strict=True):
+        assert worker.wait(timeout=600) == 0, log.read_text()
+        assert "Training data-parallel on 2 devices in 2 processes (DataParallel)" in log.read_text()
+    run_dirs = [only_run(tmp_path / f"runs{i}" / "jax") for i in range(2)]
+    summaries = [runs.read_json(run_dir / runs.SUMMARY) for run_dir in run_dirs]
+    assert summaries[0]["status"] == "finished" and summaries[0]["metrics"] == summaries[1]["metrics"]
+    with np.load(run_dirs[0] / CHECKPOINT) as first, np.load(run_dirs[1] / CHECKPOINT) as second:
+        assert_same_arrays(dict(first), dict(second))  # Every step was one step of both.
 
 
 def test_mirrored_training_on_two_cpu_devices(data_root, test_fonts, runs_root):
