@@ -147,14 +147,14 @@ class PredictionImages(keras.callbacks.Callback):
 
     Args:
         run_dir: the run's directory; images go to `predictions/epoch-NNN.png`.
-        line_model: a model with `predict_texts` and `mapping` (a line model).
+        line_model: a model with `predict_texts` and `label_texts` (a line model).
         x, y: the validation lines and labels to show.
     """
 
     def __init__(self, run_dir: Path, line_model: Any, x: np.ndarray, y: np.ndarray) -> None:
         super().__init__()
         self.run_dir, self.line_model, self.x = run_dir, line_model, x
-        self.truths = ["".join(line_model.mapping[i] for i in label if i != line_model.blank) for label in y]
+        self.truths = line_model.label_texts(y)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         """Read the lines and draw them."""

@@ -257,9 +257,8 @@ class Model:
     def predict(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """The network's outputs for every row of `x`, in batches that data-parallel devices split evenly."""
         if process_shard()[1] > 1:  # Outputs that span processes cannot be read back: predict here, on one device.
-            network = self._local_network()
             with without_distribution():
-                return network.predict(x.astype(np.float32), batch_size=batch_size, verbose=0)
+                return self._local_network().predict(x.astype(np.float32), batch_size=batch_size, verbose=0)
         multiple = batch_multiple()
         pad = -len(x) % multiple
         padded = np.concatenate([x, np.zeros((pad, *x.shape[1:]), x.dtype)]) if pad else x
@@ -267,11 +266,10 @@ class Model:
         return self.network.predict(padded.astype(np.float32), batch_size=batch_size, verbose=0)[: len(x)]
 
     def _local_network(self) -> keras.Model:
-        """A copy of the network outside the data-parallel distribution, holding the current weights."""
+        """A copy of the network, built outside the data-parallel distribution, holding the current weights."""
         if self.local_network is None:
-            with without_distribution():
-                input_shape = tuple(self.data_config["input_shape"])
-                self.local_network = build_network(self.network_name, input_shape, len(self.mapping), self.network_args)
+            input_shape = tuple(self.data_config["input_shape"])
+            self.local_network = build_network(self.network_name, input_shape, len(self.mapping), self.network_args)
         self.local_network.set_weights(self.network.get_weights())
         return self.local_network
 

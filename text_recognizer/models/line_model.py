@@ -141,10 +141,14 @@ class LineModel(Model):
                 texts[row] = text
         return texts
 
+    def label_texts(self, y: np.ndarray) -> list[str]:
+        """The texts of label rows (class indices padded with the blank)."""
+        return ["".join(self.mapping[i] for i in label if i != self.blank) for label in y]
+
     def evaluate(self, x: np.ndarray, y: np.ndarray, batch_size: int = 64) -> dict[str, float]:
         """Corpus CER and exact-line match."""
         predictions = self.predict_texts(x, batch_size)
-        references = ["".join(self.mapping[i] for i in label if i != self.blank) for label in y]
+        references = self.label_texts(y)
         return {
             "cer": character_error_rate(predictions, references),
             "exact": exact_match_rate(predictions, references),
