@@ -31,6 +31,7 @@ TRAIN_ARG_TYPES = {
 NON_NEGATIVE_TRAIN_ARGS = ("seed", "overfit_batches")  # Train args that may be 0; the others must be positive.
 FRACTION_TRAIN_ARGS = ("ema_momentum",)  # Train args that must also be below 1.
 WANDB_PROJECT = "text-recognizer"
+PRETRAINED = "pretrained"  # `--init-from pretrained`: the published weights of the experiment's network.
 NON_FINITE_ADVICE = (
     "The last good epoch's checkpoint is kept in {run_dir}. Try a lower learning_rate, clip_norm (e.g. 1.0) "
     "or lr_decay, then start a new run; --resume {run_dir} would repeat the same steps."
@@ -148,7 +149,20 @@ def build_experiment(config: dict[str, Any]) -> tuple[Any, Any]:
 
 
 def init_weights(model: Any, artifact: Path) -> None:
-    """Start from a saved model's weights (fine-tuning); it must be the same model, network and mapping."""
+    """Start from a saved model's weights (fine-tuning; it must be the same model, network and mapping), or, with
+    `--init-from pretrained`, from the published weights of a pretrained network (see `text_recognizer.pretrained`).
+
+    The model then carries the attributions of the weights it starts from.
+    """
+    if str(artifact) == PRETRAINED:
+        from text_recognizer.pretrained import ATTRIBUTION, load_pretrained, weights_for
+
+        weights = weights_for(model.network_name)
+        shared = load_pretrained(model.network, model.network_name, model.mapping)
+        _add_attribution(model, [ATTRIBUTION])
+        model.data_config["pretrained"] = {"weights": weights.title, "sha256": weights.onnx_sha256}
+        print(f"Starting from {weights.title}'s published weights; {shared} of {len(model.mapping)} classes from its head")
+        return
     try:
         saved = json.loads(artifact.read_text())
     except (OSError, json.JSONDecodeError) as e:
@@ -167,7 +181,16 @@ def init_weights(model: Any, artifact: Path) -> None:
     model.network.load_weights(weights)
     if "char_width" in saved:
         model.char_width = saved["char_width"]  # Fine-tuning reads lines at the widths the model knows.
+    _add_attribution(model, saved.get("attribution", []))
+    if "pretrained" in saved:
+        model.data_config["pretrained"] = saved["pretrained"]
     print(f"Starting from the weights of {artifact}")
+
+
+def _add_attribution(model: Any, credits: list[str]) -> None:
+    """Add credits that the model's JSON must carry (those of its data are there already)."""
+    attribution = model.data_config.setdefault("attribution", [])
+    attribution.extend(credit for credit in credits if credit not in attribution)
 
 
 def run_callbacks(run_dir: Path, dataset: Any, model: Any, use_wandb: bool, config: dict[str, Any]) -> list:
@@ -245,7 +268,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("experiment_config", nargs="?", help='JSON, e.g. \'{"dataset": "EmnistDataset", ...}\'')
     parser.add_argument("--gpu", type=int, default=0, help="GPU index; negative: take a free GPU")
     parser.add_argument("--nowandb", action="store_true", help="do not track with Weights & Biases")
-    parser.add_argument("--init-from", type=Path, help="a saved model's .json whose weights training starts from")
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        help=f"a saved model's .json whose weights training starts from, or {PRETRAINED!r}: the published weights of "
+        "the experiment's network (ppocr_rec_tiny, ppocr_rec_small)",
+    )
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run that stopped")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")

@@ -9,7 +9,7 @@ from text_recognizer.datasets.line_folder_dataset import LineFolderDataset
 from text_recognizer.datasets.mixed_lines_dataset import MixedLinesDataset
 from text_recognizer.datasets.page_xml_dataset import PageXmlDataset
 from text_recognizer.datasets.pages_dataset import MixedPagesDataset, PageXmlPagesDataset, SyntheticPagesDataset
-from text_recognizer.datasets.real_handwriting import CopisteLinesDataset, HookerLinesDataset
+from text_recognizer.datasets.real_handwriting import CopisteLinesDataset, HookerLinesDataset, PoilusLinesDataset
 from text_recognizer.datasets.synthetic_lines_dataset import SyntheticLinesDataset
 
 DATASETS: dict[str, type[Dataset]] = {
@@ -24,6 +24,7 @@ DATASETS: dict[str, type[Dataset]] = {
     "MixedPagesDataset": MixedPagesDataset,
     "PageXmlDataset": PageXmlDataset,
     "PageXmlPagesDataset": PageXmlPagesDataset,
+    "PoilusLinesDataset": PoilusLinesDataset,
     "SyntheticLinesDataset": SyntheticLinesDataset,
     "SyntheticPagesDataset": SyntheticPagesDataset,
 }

@@ -12,7 +12,13 @@ import numpy as np
 from text_recognizer.datasets.dataset import Dataset, random_validation_mask
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.real_handwriting import COLLECTIONS, RealHandwritingDataset, collection_dir, is_available
-from text_recognizer.datasets.synthetic_lines_dataset import BLANK, LINE_HEIGHT, SyntheticLinesDataset, print_lines
+from text_recognizer.datasets.synthetic_lines_dataset import (
+    BLANK,
+    LINE_HEIGHT,
+    SyntheticLinesDataset,
+    check_line_height,
+    print_lines,
+)
 
 SYNTHETIC_ONLY_LINES = 20_000  # Synthetic training lines when no real collection is at the data root.
 
@@ -40,17 +46,20 @@ class MixedLinesDataset(Dataset):
         synthetic_test: synthetic test lines.
         download: download collections that are not at the data root instead of leaving them out.
         seed: seed of the synthetic lines.
+        line_height: line height in pixels (48 for the PP-OCR recognizers).
     """
 
     def __init__(
         self,
-        collections: tuple[str, ...] | list[str] = ("hooker", "copiste"),
+        collections: tuple[str, ...] | list[str] = ("hooker", "copiste", "poilus"),
         synthetic_ratio: float = 1.0,
         synthetic_train: int | None = None,
         synthetic_test: int = 500,
         download: bool = False,
         seed: int = 0,
+        line_height: int = LINE_HEIGHT,
     ) -> None:
+        check_line_height(line_height)
         unknown = set(collections) - set(COLLECTIONS)
         if unknown:
             raise ValueError(f"Unknown collections {sorted(unknown)}; valid: {', '.join(COLLECTIONS)}")
@@ -58,10 +67,10 @@ class MixedLinesDataset(Dataset):
             raise ValueError("synthetic_ratio must be at least 0, synthetic_train and synthetic_test positive")
         self.collections, self.synthetic_ratio, self.synthetic_test = list(collections), synthetic_ratio, synthetic_test
         self.synthetic_train = synthetic_train
-        self.download, self.seed = download, seed
+        self.download, self.seed, self.line_height = download, seed, line_height
         self.real: list[RealHandwritingDataset] = []
         self.mapping = MAPPING
-        self.input_shape, self.output_shape = (0, 0), (0, len(MAPPING))
+        self.input_shape, self.output_shape = (line_height, 0), (0, len(MAPPING))
         self.attribution: list[str] = []
 
     def load_or_generate_data(self) -> None:
@@ -75,17 +84,19 @@ class MixedLinesDataset(Dataset):
             )  # fmt: skip
         if not present:
             logger.warning("No real handwriting at the data root: training on synthetic lines only.")
-        self.real = [COLLECTIONS[name]() for name in present]
+        self.real = [COLLECTIONS[name](line_height=self.line_height) for name in present]
         for dataset in self.real:
             dataset.load_or_generate_data()
         real_train = sum(len(d.x_train) for d in self.real)
         num_synthetic = self.synthetic_train or (
             round(self.synthetic_ratio * real_train) if self.real else SYNTHETIC_ONLY_LINES
         )
-        synthetic = SyntheticLinesDataset(num_train=max(1, num_synthetic), num_test=self.synthetic_test, seed=self.seed)
+        synthetic = SyntheticLinesDataset(
+            num_train=max(1, num_synthetic), num_test=self.synthetic_test, seed=self.seed, line_height=self.line_height
+        )
         synthetic.load_or_generate_data()
         parts = [*self.real, synthetic]
-        self.input_shape = (LINE_HEIGHT, max(p.input_shape[1] for p in parts))
+        self.input_shape = (self.line_height, max(p.input_shape[1] for p in parts))
         self.output_shape = (max(p.output_shape[0] for p in parts), len(MAPPING))
         self.data_version = "+".join(p.data_version for p in parts) + f"-r{self.synthetic_ratio}"
         self.attribution = [d.attribution for d in self.real if d.attribution]

@@ -23,7 +23,7 @@ from text_recognizer.datasets.dataset import Dataset, data_dirname, load_arrays,
 from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.line_folder_dataset import LINE_WIDTH
 from text_recognizer.datasets.page_xml import PageLine, PageSource, parse_page_file, scale_to_image
-from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, encode, print_lines
+from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, check_line_height, encode, print_lines
 from text_recognizer.preprocessing import cut_line, fit_line
 
 MAX_LENGTH = 100
@@ -50,11 +50,20 @@ def fold_text(text: str) -> str:
     return " ".join(plain.split())
 
 
+def is_vertical(line: PageLine) -> bool:
+    """Whether the line runs up or down the page (a note along the margin), by its baseline or else its polygon."""
+    points = line.baseline if line.baseline is not None else line.polygon
+    dx, dy = np.ptp(points, axis=0) if line.baseline is None else np.abs(points[-1] - points[0])
+    return bool(dy > dx)
+
+
 def line_text(line: PageLine, skip_pattern: re.Pattern | None, fold: bool) -> tuple[str | None, str]:
     """The text to train on and what happened to it: "kept", "folded", or why it is skipped (text None)."""
     text = " ".join(line.text.split())
     if not text:
         return None, "empty"
+    if is_vertical(line):
+        return None, "vertical"
     if EDITORIAL_MARKUP.search(text) or STRUCK_STYLE in line.custom.replace(" ", ""):
         return None, "editorial markup"
     if skip_pattern is not None and skip_pattern.search(text):
@@ -82,9 +91,11 @@ def split_groups(groups: list[str], test_fraction: float, validation_fraction: f
     return dict(zip(ranked, names, strict=True))
 
 
-def _page_lines(task: tuple[str, str, str | None, bool, bool]) -> tuple[list[np.ndarray], list[str], Counter]:
+def _page_lines(
+    task: tuple[str, str, str | None, bool, bool, int],
+) -> tuple[list[np.ndarray], list[str], Counter]:
     """Cut the kept lines of one page, fitted to the network's input (`raw`: as cut); run in worker processes."""
-    source_path, xml_name, skip, fold, raw = task
+    source_path, xml_name, skip, fold, raw, height = task
     source = PageSource(Path(source_path))
     page = parse_page_file(source.read(xml_name), xml_name)
     image = source.open_image(source.image_name(xml_name, page))
@@ -97,7 +108,7 @@ def _page_lines(task: tuple[str, str, str | None, bool, bool]) -> tuple[list[np.
         text, outcome = line_text(line, skip_pattern, fold)
         if text is not None:
             cut = cut_line(image, line.polygon * (sx, sy))
-            fitted = fit_line(cut, LINE_HEIGHT, LINE_WIDTH)
+            fitted = fit_line(cut, height, LINE_WIDTH * height // LINE_HEIGHT)
             if not fitted.any():
                 text, outcome = None, "no ink"  # A degenerate polygon (a line), or ink as faint as the paper.
             else:
@@ -108,7 +119,8 @@ def _page_lines(task: tuple[str, str, str | None, bool, bool]) -> tuple[list[np.
 
 
 class PageXmlDataset(Dataset):
-    """Lines cut from page images along the polygons of their PAGE XML or ALTO files, fitted to 32×1280.
+    """Lines cut from page images along the polygons of their PAGE XML or ALTO files, fitted to 32×1280 (or
+    `line_height` and 40 times as wide).
 
     Each XML file names its image (or shares its stem); coordinates are scaled when the image's size differs from
     the size the XML gives. Lines keep the file's reading order. Empty lines, lines with editorial markup
@@ -125,6 +137,7 @@ class PageXmlDataset(Dataset):
             names the page's group. None: each page is its own group.
         skip_pattern: lines whose text matches this regular expression are skipped (e.g. copied page codes).
         fold: turn accented letters, ligatures and typographic quotes into the mapping's characters.
+        line_height: line height in pixels (48 for the PP-OCR recognizers).
     """
 
     attribution: str | None = None  # Credit that models trained on the lines carry in their JSON.
@@ -137,7 +150,9 @@ class PageXmlDataset(Dataset):
         group_pattern: str | None = None,
         skip_pattern: str | None = None,
         fold: bool = True,
+        line_height: int = LINE_HEIGHT,
     ) -> None:
+        check_line_height(line_height)
         if not (0 <= test_fraction < 1 and 0 <= validation_fraction < 1 and test_fraction + validation_fraction < 1):
             raise ValueError(
                 f"test_fraction and validation_fraction must lie in [0, 1) with a sum below 1, "
@@ -152,7 +167,7 @@ class PageXmlDataset(Dataset):
         self.test_fraction, self.validation_fraction = test_fraction, validation_fraction
         self.group_pattern, self.skip_pattern, self.fold = group_pattern, skip_pattern, fold
         self.mapping = MAPPING
-        self.input_shape = (LINE_HEIGHT, LINE_WIDTH)
+        self.input_shape = (line_height, LINE_WIDTH * line_height // LINE_HEIGHT)
         self.output_shape = (MAX_LENGTH, len(MAPPING))
         self.counts: dict[str, int] = {}
 
@@ -191,7 +206,7 @@ class PageXmlDataset(Dataset):
         """Hash of every file's name and bytes, of the arguments and of the code that shape the lines."""
         digest = hashlib.sha256(b"".join(path.read_bytes() for path in CODE))
         arguments = [self.test_fraction, self.validation_fraction, self.group_pattern, self.skip_pattern, self.fold]
-        digest.update(json.dumps([arguments, LINE_HEIGHT, LINE_WIDTH, MAX_LENGTH]).encode())
+        digest.update(json.dumps([arguments, *self.input_shape, MAX_LENGTH]).encode())
         for name in source.names:
             digest.update(name.encode() + b"\0" + hashlib.sha256(source.read(name)).digest())
         return digest.hexdigest()
@@ -203,7 +218,8 @@ class PageXmlDataset(Dataset):
         return [splits[group] for group in groups]
 
     def _read_pages(self, xml_names: list[str], raw: bool) -> list[tuple[list[np.ndarray], list[str], Counter]]:
-        tasks = [(str(self.directory), name, self.skip_pattern, self.fold, raw) for name in xml_names]
+        height = self.input_shape[0]
+        tasks = [(str(self.directory), name, self.skip_pattern, self.fold, raw, height) for name in xml_names]
         with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
             return pool.map(_page_lines, tasks)
 
@@ -233,10 +249,10 @@ class PageXmlDataset(Dataset):
         train = parts["train"][0] + parts["validation"][0]
         validation = np.arange(len(train)) >= len(parts["train"][0])
         return {
-            "x_train": _stack(train),
+            "x_train": _stack(train, self.input_shape),
             "y_train": _labels(parts["train"][1] + parts["validation"][1]),
             "validation": validation,
-            "x_test": _stack(parts["test"][0]),
+            "x_test": _stack(parts["test"][0], self.input_shape),
             "y_test": _labels(parts["test"][1]),
         }, dict(counts)
 
@@ -249,8 +265,8 @@ class PageXmlDataset(Dataset):
         return {**super().config(), **({"attribution": [self.attribution]} if self.attribution else {})}
 
 
-def _stack(lines: list[np.ndarray]) -> np.ndarray:
-    return np.stack(lines) if lines else np.zeros((0, LINE_HEIGHT, LINE_WIDTH), dtype=np.uint8)
+def _stack(lines: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+    return np.stack(lines) if lines else np.zeros((0, *shape), dtype=np.uint8)
 
 
 def _labels(labels: list[np.ndarray]) -> np.ndarray:

@@ -1,4 +1,5 @@
-"""Named collections of real handwriting (the Hooker letters, Copiste d'un jour): download or import, then lines."""
+"""Named collections of real handwriting (the Hooker letters, Copiste d'un jour, Testaments de Poilus): download or
+import, then lines."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from tqdm import tqdm
 
 from text_recognizer.datasets.dataset import data_dirname, download_url, raw_dirname, sha256_of
 from text_recognizer.datasets.page_xml_dataset import PageXmlDataset, print_counts
+from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT
 
 DOWNLOAD_WORKERS = 8
 
@@ -87,13 +89,16 @@ class RealHandwritingDataset(PageXmlDataset):
     group_pattern: str | None = None
     skip_pattern: str | None = None
 
-    def __init__(self, test_fraction: float = 0.1, validation_fraction: float = 0.1) -> None:
+    def __init__(
+        self, test_fraction: float = 0.1, validation_fraction: float = 0.1, line_height: int = LINE_HEIGHT
+    ) -> None:
         super().__init__(
             str(collection_dir(self.collection)),
             test_fraction,
             validation_fraction,
             group_pattern=type(self).group_pattern,
             skip_pattern=type(self).skip_pattern,
+            line_height=line_height,
         )
 
     def load_or_generate_data(self) -> None:
@@ -128,8 +133,20 @@ class CopisteLinesDataset(RealHandwritingDataset):
     skip_pattern = r"wikitexte"  # The page code the writers copied at the top of each page, however written.
 
 
+class PoilusLinesDataset(RealHandwritingDataset):
+    """Testaments de Poilus (French soldiers' wills of 1914-1918, cursive, one writer per will); split by will."""
+
+    collection = "poilus"
+    attribution = (
+        "CREMMA-AN-TestamentsDePoilus (A. Chagué, T. Clérice, A. Mazoue, E. Van Kote; transcriptions by the "
+        "Testaments de Poilus project, Archives nationales), CC-BY 4.0, "
+        "https://github.com/HTR-United/CREMMA-AN-TestamentsDePoilus"
+    )
+    group_pattern = r"_(will_[A-Z0-9]+_\d+)-"  # The pages of one will, so of one writer.
+
+
 COLLECTIONS: dict[str, type[RealHandwritingDataset]] = {
-    cls.collection: cls for cls in (HookerLinesDataset, CopisteLinesDataset)
+    cls.collection: cls for cls in (HookerLinesDataset, CopisteLinesDataset, PoilusLinesDataset)
 }
 
 

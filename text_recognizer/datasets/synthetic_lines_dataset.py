@@ -23,6 +23,12 @@ BLANK = blank_index(MAPPING)
 BOXED_EVERY = 7  # Every seventh line is drawn EMNIST Lines style: letters, digits and spaces in boxes.
 
 
+def check_line_height(height: int) -> None:
+    """Raise unless `height` is a line height the line networks read (a multiple of 16)."""
+    if not isinstance(height, int) or height <= 0 or height % 16:
+        raise ValueError(f"line_height must be a positive multiple of 16 (32, or 48 for PP-OCR), got {height}")
+
+
 def encode(text: str, length: int) -> np.ndarray:
     """Map text to class indices, padded with the blank to `length`."""
     unknown = sorted(set(text) - set(MAPPING))
@@ -50,13 +56,14 @@ def print_lines(dataset: Dataset, count: int = 5) -> None:
         print(repr(decode(y)))
 
 
-def _render_task(task: tuple[str, tuple[Path, ...], tuple[int, ...], bool]) -> np.ndarray:
-    text, fonts, seed, boxed = task
-    return render_line(text, fonts, np.random.default_rng(seed), LINE_HEIGHT, LINE_WIDTH, boxed)
+def _render_task(task: tuple[str, tuple[Path, ...], tuple[int, ...], bool, int]) -> np.ndarray:
+    text, fonts, seed, boxed, height = task
+    return render_line(text, fonts, np.random.default_rng(seed), height, LINE_WIDTH * height // LINE_HEIGHT, boxed)
 
 
 class SyntheticLinesDataset(Dataset):
-    """Lines of handwriting-font text, 32 px high and up to 640 px wide, white on black; test fonts held out.
+    """Lines of handwriting-font text, 32 px high (or `line_height`) and up to 20 heights wide, white on black; test
+    fonts held out.
 
     Args:
         num_train: training lines.
@@ -64,6 +71,7 @@ class SyntheticLinesDataset(Dataset):
         max_length: longest text in characters.
         seed: seed of text and rendering.
         corpus: text source, "wordfreq" or "brown" (see SentenceGenerator).
+        line_height: line height in pixels (48 for the PP-OCR recognizers).
     """
 
     def __init__(
@@ -73,14 +81,16 @@ class SyntheticLinesDataset(Dataset):
         max_length: int = 40,
         seed: int = 0,
         corpus: str = "wordfreq",
+        line_height: int = LINE_HEIGHT,
     ) -> None:
         if min(num_train, num_test, max_length) <= 0:
             raise ValueError("num_train, num_test and max_length must be positive")
+        check_line_height(line_height)
         check_corpus(corpus)
         self.num_train, self.num_test, self.max_length, self.seed = num_train, num_test, max_length, seed
         self.corpus = corpus
         self.mapping = MAPPING
-        self.input_shape = (LINE_HEIGHT, LINE_WIDTH)
+        self.input_shape = (line_height, LINE_WIDTH * line_height // LINE_HEIGHT)
         self.output_shape = (max_length, len(MAPPING))
 
     def load_or_generate_data(self) -> None:
@@ -89,7 +99,7 @@ class SyntheticLinesDataset(Dataset):
         self.data_version = (
             f"{SYNTHETIC_LINES_VERSION}-{fonts_fingerprint(fonts)}-"
             f"{self.num_train}-{self.num_test}-{self.max_length}-s{self.seed}{corpus_suffix(self.corpus)}"
-            f"-{LINE_HEIGHT}x{LINE_WIDTH}"
+            f"-{self.input_shape[0]}x{self.input_shape[1]}"
         )
         cache = data_dirname() / "processed" / "synthetic_lines" / f"{self.data_version}.h5"
         self.load_cache(cache, lambda: self._generate(fonts))
@@ -102,7 +112,7 @@ class SyntheticLinesDataset(Dataset):
             boxed = [i % BOXED_EVERY == BOXED_EVERY - 1 for i in range(count)]
             texts = [generator.generate_alphanumeric() if b else generator.generate() for b in boxed]
             tasks = [
-                (t, font_sets[split], (self.seed, split_id, i), b)
+                (t, font_sets[split], (self.seed, split_id, i), b, self.input_shape[0])
                 for i, (t, b) in enumerate(zip(texts, boxed, strict=True))
             ]
             arrays[f"x_{split}"] = render_parallel(_render_task, tasks)

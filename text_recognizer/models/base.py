@@ -21,7 +21,9 @@ from text_recognizer.networks import NETWORKS
 from text_recognizer.util import call_with_args, lookup
 
 DEFAULT_SEED = 0
-DATA_KEYS = ("dataset", "dataset_args", "input_shape", "output_shape", "mapping", "data_version", "attribution")
+DATA_KEYS = (
+    "dataset", "dataset_args", "input_shape", "output_shape", "mapping", "data_version", "attribution", "pretrained"
+)  # fmt: skip
 DEFAULT_TRAIN_ARGS = {
     "batch_size": 64,
     "epochs": 16,

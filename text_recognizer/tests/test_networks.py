@@ -13,6 +13,8 @@ NETWORK_SHAPES = {
     "line_cnn_all_conv": ((28, 952), 80, (34, 80)),
     "line_lstm_ctc": ((28, 952), 80, (67, 80)),
     "line_cnn_lstm": ((32, 640), 80, (160, 80)),
+    "ppocr_rec_tiny": ((48, 320), 80, (40, 80)),
+    "ppocr_rec_small": ((48, 320), 80, (40, 80)),
     "fcn": ((32, 48, 1), 2, (32, 48, 2)),
     "line_detector_unet": ((32, 48, 1), 2, (32, 48, 2)),
 }
@@ -36,7 +38,7 @@ def test_unknown_network_lists_choices():
     with pytest.raises(
         ValueError,
         match="valid networks: fcn, lenet, line_cnn_all_conv, line_cnn_lstm, line_cnn_sliding_window, "
-        "line_detector_unet, line_lstm_ctc, mlp",
+        "line_detector_unet, line_lstm_ctc, mlp, ppocr_rec_small, ppocr_rec_tiny",
     ):
         build_network("resnet", (28, 28), 80, {})
 
@@ -88,3 +90,12 @@ def test_line_network_batch_normalizes_from_the_given_block():
     assert len(norms) == 2
     with pytest.raises(ValueError, match="batch_norm_from must be a block index from 0 to 4, got 5"):
         build_network("line_cnn_lstm", (32, 640), 80, {"batch_norm_from": 5})
+
+
+@pytest.mark.parametrize("name", ["ppocr_rec_tiny", "ppocr_rec_small"])
+def test_pretrained_networks_read_any_width_at_32_or_48_px(name):
+    for height in (32, 48):
+        network = build_network(name, (height, 640), 80, {})
+        assert np.asarray(network(np.zeros((1, height, 200), dtype=np.float32))).shape == (1, 25, 80)
+    with pytest.raises(ValueError, match="multiple of 16 \\(48 as trained\\), got 40"):
+        build_network(name, (40, 640), 80, {})
