@@ -1,5 +1,5 @@
 """Flask API: `GET /` health, `POST /v1/predict` (image) or `GET /v1/predict?image_url=...` (add `mode=page` to
-read a page of several lines), `/metrics`, web page.
+read a page of several lines, `model=accurate` to read with the accurate line model), `/metrics`, web page.
 
 Run with `python api/app.py` (port from $PORT, default 8000) or, in production,
 `gunicorn --workers 2 --bind 0.0.0.0:8000 --access-logfile - api.app:app`.
@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from api.monitoring import LATENCY, REQUESTS, DriftMonitor, observe
 from api.payload import ApiError, image_from_request
-from text_recognizer.line_predictor import LinePredictor
+from text_recognizer.line_predictor import LINE_MODELS, LinePredictor
 from text_recognizer.paragraph_text_recognizer import ParagraphTextRecognizer
 
 MODES = ("line", "page")
@@ -30,14 +30,18 @@ logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name
 logger = logging.getLogger("api")
 
 
-def create_app(predictor: LinePredictor, recognizer: ParagraphTextRecognizer, monitor: DriftMonitor) -> Flask:
-    """The Flask application around one loaded line predictor, one page recognizer and one drift monitor."""
+def create_app(recognizers: dict[str, ParagraphTextRecognizer], monitor: DriftMonitor) -> Flask:
+    """The Flask application around loaded page recognizers by line-model name (the first is the default; each
+    holds its line predictor) and one drift monitor, which watches the default model's lines."""
+    default = next(iter(recognizers))
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
 
     @app.get("/")
     def health() -> Response:
-        return jsonify(status="ok", model=predictor.name, backend=predictor.backend)
+        predictor = recognizers[default].line_predictor
+        models = {name: r.line_predictor.name for name, r in recognizers.items()}
+        return jsonify(status="ok", model=predictor.name, backend=predictor.backend, models=models)
 
     @app.route("/v1/predict", methods=["GET", "POST"])
     def predict() -> Response:
@@ -45,24 +49,28 @@ def create_app(predictor: LinePredictor, recognizer: ParagraphTextRecognizer, mo
         mode = request.args.get("mode", "line")
         if mode not in MODES:
             raise ApiError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
+        model = request.args.get("model", default)
+        if model not in recognizers:
+            raise ApiError(f"model must be one of {', '.join(recognizers)}, got {model!r}")
         image = image_from_request(request)
         gray = np.asarray(image.convert("L"))
+        recognizer = recognizers[model]
         try:
-            answer = read_page(gray) if mode == "page" else read_line(gray)
+            answer = read_page(recognizer, gray) if mode == "page" else read_line(recognizer.line_predictor, gray)
         except ValueError as e:  # The image decoded but preprocessing cannot use it.
             raise ApiError(str(e), 422) from e
         latency_ms = (time.perf_counter() - start) * 1e3
         LATENCY.observe(latency_ms / 1e3)
         observation = observe(gray, answer["conf"], latency_ms)
-        if mode == "line":  # The drift reference describes line images; pages differ in shape by nature.
+        if mode == "line" and model == default:  # The drift reference describes the default model's line images.
             monitor.add(observation)
         return jsonify(answer)
 
-    def read_line(gray: np.ndarray) -> dict:
+    def read_line(predictor: LinePredictor, gray: np.ndarray) -> dict:
         text, confidence = predictor.predict(gray)
         return {"pred": text, "conf": round(confidence, 4)}
 
-    def read_page(gray: np.ndarray) -> dict:
+    def read_page(recognizer: ParagraphTextRecognizer, gray: np.ndarray) -> dict:
         lines = recognizer.predict(gray).lines
         return {
             "pred": "\n".join(line.text for line in lines),
@@ -103,9 +111,8 @@ def create_app(predictor: LinePredictor, recognizer: ParagraphTextRecognizer, mo
 
 # One ONNX Runtime thread per worker: with a worker per core, more threads only contend (1.5x the throughput).
 backend, threads = os.environ.get("PREDICTOR_BACKEND", "onnx"), int(os.environ.get("ONNX_THREADS", "1"))
-predictor = LinePredictor(backend=backend, threads=threads)
-recognizer = ParagraphTextRecognizer(backend=backend, threads=threads, line_predictor=predictor)
-app = create_app(predictor, recognizer, DriftMonitor.from_file(webhook_url=os.environ.get("DRIFT_WEBHOOK_URL")))
+recognizers = {name: ParagraphTextRecognizer(line_model=name, backend=backend, threads=threads) for name in LINE_MODELS}
+app = create_app(recognizers, DriftMonitor.from_file(webhook_url=os.environ.get("DRIFT_WEBHOOK_URL")))
 
 
 if __name__ == "__main__":

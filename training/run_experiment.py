@@ -157,11 +157,12 @@ def init_weights(model: Any, artifact: Path) -> None:
     if str(artifact) == PRETRAINED:
         from text_recognizer.pretrained import ATTRIBUTION, load_pretrained, weights_for
 
-        weights = weights_for(model.network_name)
+        published = weights_for(model.network_name)
         shared = load_pretrained(model.network, model.network_name, model.mapping)
         _add_attribution(model, [ATTRIBUTION])
-        model.data_config["pretrained"] = {"weights": weights.title, "sha256": weights.onnx_sha256}
-        print(f"Starting from {weights.title}'s published weights; {shared} of {len(model.mapping)} classes from its head")
+        model.data_config["pretrained"] = {"weights": published.title, "sha256": published.onnx_sha256}
+        classes = len(model.mapping)
+        print(f"Starting from {published.title}'s published weights; {shared} of {classes} classes from its head")
         return
     try:
         saved = json.loads(artifact.read_text())
@@ -233,9 +234,11 @@ def run_experiment(config: dict[str, Any], dataset: Any, model: Any, run_dir: Pa
         summary["status"] = f"stopped: non-finite loss at epoch {epoch}, batch {batch}"
     else:
         summary["metrics"] = {f"test_{k}": v for k, v in model.evaluate(dataset.x_test, dataset.y_test).items()}
-        command = runs.read_json(run_dir / runs.CONFIG)["command"]
+        saved = runs.read_json(run_dir / runs.CONFIG)
         extra = {"train_args": config["train_args"], "metrics": summary["metrics"], "history": history}
-        summary["artifact"] = model.save({**extra, "command": command}, run_dir).name
+        run = {"run": f"{run_dir.parent.name}/{run_dir.name}", "best_epoch": model.best_epoch}
+        extra = {**extra, **run, "command": saved["command"], "commit": saved.get("commit", "unknown")}
+        summary["artifact"] = model.save(extra, run_dir).name
     runs.write_json(run_dir / runs.SUMMARY, summary)
     print(", ".join(f"{k}={v}" for k, v in summary.items()))
     if use_wandb:
@@ -287,7 +290,12 @@ def main(argv: list[str] | None = None) -> None:
                 init_weights(model, init_from)
             if run_dir is None:
                 run_dir = runs.new_run_dir(config.get("experiment_group") or "default", model.name)
-                saved = {"experiment": config, "command": command, "init_from": init_from and str(init_from)}
+                saved = {
+                    "experiment": config,
+                    "command": command,
+                    "init_from": init_from and str(init_from),
+                    "commit": runs.source_commit(),
+                }
                 runs.write_json(run_dir / runs.CONFIG, saved)
             summary = run_experiment(config, dataset, model, run_dir, use_wandb=not args.nowandb)
     except ValueError as e:

@@ -9,6 +9,7 @@ import json
 import math
 import os
 import re
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,22 @@ def new_run_dir(group: str, name: str) -> Path:
         except FileExistsError:
             continue
     raise ValueError(f"Cannot make a new run directory under {parent}")
+
+
+def source_commit() -> str:
+    """The git commit of the code a run trains with ("+changes" when the work tree differs from it; "unknown"
+    outside a git checkout)."""
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=root, capture_output=True, text=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+changes" if changes else "")
 
 
 def write_json(path: Path, content: dict[str, Any]) -> None:

@@ -1,5 +1,6 @@
-// Upload or draw a line, send it to /v1/predict as a data URL, and show the text and confidence; in page mode,
-// show the uploaded page with a numbered box around each line found, and the lines' texts beside it.
+// Upload or draw a line, send it to /v1/predict as a data URL with the chosen line model, and show the text and
+// confidence; in page mode, show the uploaded page with a numbered box around each line found, and the lines'
+// texts beside it.
 const canvas = document.getElementById("canvas");
 const ctx = canvas.getContext("2d");
 const show = (id, text) => { document.getElementById(id).textContent = text; };
@@ -71,7 +72,8 @@ async function predict(dataUrl, mode = "line") {
   show("confidence", "");
   document.getElementById("page").classList.remove("shown");
   try {
-    const response = await fetch(`../v1/predict?mode=${mode}`, {
+    const model = document.getElementById("model").value;
+    const response = await fetch(`../v1/predict?mode=${mode}&model=${model}`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ image: dataUrl }),

@@ -281,3 +281,24 @@ def test_unknown_mode_is_refused(api_server):
         "POST", "/v1/predict?mode=paragraph", json.dumps({"image": data_url(LINE.read_bytes())}).encode(), JSON
     )
     assert status == 400 and answer["error"] == "mode must be one of line, page, got 'paragraph'"
+
+
+def test_the_accurate_model_is_chosen_by_name_for_lines_and_pages(api_server):
+    status, answer = api_server.call("GET", "/")
+    assert answer["models"] == {
+        "default": LinePredictor("default").name,
+        "accurate": LinePredictor("accurate").name,
+    }
+    body = json.dumps({"image": data_url(LINE.read_bytes())}).encode()
+    status, answer = api_server.call("POST", "/v1/predict?model=accurate", body, JSON)
+    assert status == 200 and answer["pred"] == LinePredictor("accurate").predict(LINE)[0]
+    expected = ParagraphTextRecognizer(line_model="accurate").predict(PAGE)
+    body = json.dumps({"image": data_url(PAGE.read_bytes())}).encode()
+    status, answer = api_server.call("POST", "/v1/predict?mode=page&model=accurate", body, JSON)
+    assert status == 200 and answer["pred"] == expected.text
+
+
+def test_unknown_model_is_refused(api_server):
+    body = json.dumps({"image": data_url(LINE.read_bytes())}).encode()
+    status, answer = api_server.call("POST", "/v1/predict?model=best", body, JSON)
+    assert status == 400 and answer["error"] == "model must be one of default, accurate, got 'best'"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from api.app import create_app, predictor, recognizer
+from api.app import create_app, recognizers
 from api.monitoring import MIN_SAMPLES, DriftMonitor
 from api.tests.conftest import serve
 
@@ -50,7 +50,7 @@ def payload(image: np.ndarray) -> bytes:
 def test_inverted_images_raise_a_drift_alert(webhook, caplog):
     url, received, arrived = webhook
     monitor = DriftMonitor.from_file(webhook_url=url)
-    server = serve(create_app(predictor, recognizer, monitor))
+    server = serve(create_app(recognizers, monitor))
     api = next(server)
     lines = [np.asarray(Image.open(path).convert("L")) for path in SUPPORT]
     headers = {"Content-Type": "application/json"}

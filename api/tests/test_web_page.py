@@ -76,3 +76,12 @@ def test_page_upload_shows_the_page_with_a_box_around_each_line(api_server, page
     page.locator("#page-image").screenshot(path=str(shot))
     pixels = np.asarray(Image.open(shot).convert("RGB")).astype(int)
     assert ((pixels[..., 0] > 200) & (pixels[..., 1] < 60) & (pixels[..., 2] < 60)).sum() > 100
+
+
+def test_the_accurate_model_can_be_chosen(api_server, page):
+    page.goto(f"{api_server.url}/app/")
+    page.select_option("#model", "accurate")
+    page.set_input_files("#file", str(LINE))
+    page.wait_for_function("document.getElementById('confidence').textContent.startsWith('confidence')")
+    assert page.text_content("#result") == LinePredictor("accurate").predict(LINE)[0]
+    assert page.text_content("#error") == ""

@@ -265,7 +265,7 @@ class PageXmlDataset(Dataset):
         return {**super().config(), **({"attribution": [self.attribution]} if self.attribution else {})}
 
 
-def _stack(lines: list[np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+def _stack(lines: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
     return np.stack(lines) if lines else np.zeros((0, *shape), dtype=np.uint8)
 
 

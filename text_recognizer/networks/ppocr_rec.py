@@ -96,6 +96,7 @@ class Names:
         self.count = 0
 
     def __call__(self, kind: str) -> str:
+        """The next name, for a layer of `kind`."""
         self.count += 1
         return f"{self.count:03d}_{kind}"
 
@@ -160,7 +161,9 @@ def _line_input(input_shape: tuple[int, ...]) -> tuple[keras.KerasTensor, Any, i
     """The input (batch, height, width) and its PaddleOCR-normalised one-channel image; the pooling height."""
     height = input_shape[0]
     if height % 16:
-        raise ValueError(f"PP-OCR recognizers read lines whose height is a multiple of 16 (48 as trained), got {height}")
+        raise ValueError(
+            f"PP-OCR recognizers read lines whose height is a multiple of 16 (48 as trained), got {height}"
+        )
     inputs = keras.Input(shape=(height, None))
     x = layers.Rescaling(INK_SCALE, offset=PAPER_LEVEL)(inputs)
     return inputs, layers.Reshape((height, -1, 1))(x), height // 16
@@ -176,9 +179,7 @@ def _steps(x: Any) -> Any:
     return layers.Reshape((-1, x.shape[-1]))(x)
 
 
-def ppocr_rec_tiny(
-    input_shape: tuple[int, ...], num_classes: int, dropout_amount: float = 0.0
-) -> keras.Model:
+def ppocr_rec_tiny(input_shape: tuple[int, ...], num_classes: int, dropout_amount: float = 0.0) -> keras.Model:
     """Build PP-OCRv6 tiny's recognizer (1.1 M parameters with its 6,906 classes).
 
     Args:
@@ -204,9 +205,7 @@ def ppocr_rec_tiny(
     return keras.Model(inputs, outputs, name="ppocr_rec_tiny")
 
 
-def ppocr_rec_small(
-    input_shape: tuple[int, ...], num_classes: int, dropout_amount: float = 0.0
-) -> keras.Model:
+def ppocr_rec_small(input_shape: tuple[int, ...], num_classes: int, dropout_amount: float = 0.0) -> keras.Model:
     """Build PP-OCRv6 small's recognizer (5.3 M parameters with its 18,710 classes).
 
     Args:

@@ -9,7 +9,7 @@ from PIL import Image
 from rapidfuzz.distance import Levenshtein
 
 from text_recognizer.character_predictor import DEFAULT_ARTIFACT as CHARACTER_ARTIFACT
-from text_recognizer.line_predictor import BACKENDS, DEFAULT_ARTIFACT, LinePredictor
+from text_recognizer.line_predictor import BACKENDS, DEFAULT_ARTIFACT, LINE_MODELS, LinePredictor
 from text_recognizer.metrics import character_error_rate
 from text_recognizer.preprocessing import line_input, load_image
 
@@ -18,9 +18,10 @@ IMAGES = sorted(SUPPORT.glob("*.png"))
 SUPPORT_CER_FLOOR = 0.2  # Lines in fonts never seen in training; an untrained model scores about 1.
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="module", params=[(model, backend) for model in LINE_MODELS for backend in BACKENDS])
 def predictor(request):
-    return LinePredictor(backend=request.param)
+    model, backend = request.param
+    return LinePredictor(model, backend=backend)
 
 
 def test_support_lines_exist():
@@ -105,6 +106,8 @@ def test_bad_inputs_raise_clear_errors(tmp_path):
         LinePredictor().predict(corrupt)
     with pytest.raises(ValueError, match="is not a line model"):
         LinePredictor(CHARACTER_ARTIFACT)
+    with pytest.raises(ValueError, match="No line model 'best': give one of default, accurate or the path of a model"):
+        LinePredictor("best")
     with pytest.raises(ValueError, match="Unknown backend 'torch'; choose one of onnx, keras"):
         LinePredictor(backend="torch")
     with pytest.raises(ValueError, match="Unknown decoder 'lexicon'; choose one of greedy, words"):
