@@ -15,7 +15,7 @@ if [[ -z "$real" ]]; then
 else
   echo "Fine-tuning PP-OCRv6 tiny ($EXPERIMENT) on the real handwriting at the data root ($real) mixed with synthetic lines."
 fi
-echo "About 45 minutes on 2 CPU cores (validation CER printed after each epoch); a stopped run continues with"
+echo "About 35 minutes on 2 CPU cores (validation CER printed after each epoch); a stopped run continues with"
 echo "  $PYTHON training/run_experiment.py --resume runs/ppocr_tiny/<run>"
 "$PYTHON" training/run_experiment.py --nowandb --init-from pretrained "$@" "$(cat "$EXPERIMENT")"
 "$PYTHON" training/update_model_with_best_experiment.py ppocr_tiny
