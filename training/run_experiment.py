@@ -265,8 +265,8 @@ def start_run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], P
     return parse_experiment(json.dumps(saved["experiment"])), args.resume, init_from and Path(init_from)
 
 
-def main(argv: list[str] | None = None) -> None:
-    """Parse the command line, then build, fit and evaluate in a run directory."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of a run (shipped models record theirs, and a test parses each with this)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("experiment_config", nargs="?", help='JSON, e.g. \'{"dataset": "EmnistDataset", ...}\'')
     parser.add_argument("--gpu", type=int, default=0, help="GPU index; negative: take a free GPU")
@@ -278,9 +278,16 @@ def main(argv: list[str] | None = None) -> None:
         "the experiment's network (ppocr_rec_tiny, ppocr_rec_small)",
     )
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a run that stopped")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Parse the command line, then build, fit and evaluate in a run directory."""
+    parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     command = shlex.join(["python", "training/run_experiment.py", *(sys.argv[1:] if argv is None else argv)])
+    commit = runs.source_commit()  # Before any code is imported, so the run names the code it runs.
     try:
         config, run_dir, init_from = start_run(args, command)
         select_gpu(args.gpu)
@@ -294,7 +301,7 @@ def main(argv: list[str] | None = None) -> None:
                     "experiment": config,
                     "command": command,
                     "init_from": init_from and str(init_from),
-                    "commit": runs.source_commit(),
+                    "commit": commit,
                 }
                 runs.write_json(run_dir / runs.CONFIG, saved)
             summary = run_experiment(config, dataset, model, run_dir, use_wandb=not args.nowandb)

@@ -10,7 +10,7 @@ import numpy as np
 
 from text_recognizer.datasets.dataset import Dataset, data_dirname
 from text_recognizer.datasets.emnist_dataset import MAPPING
-from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, encode, print_lines
+from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, check_line_height, encode, print_lines
 from text_recognizer.preprocessing import line_input
 
 LINE_FOLDER_VERSION = "line-folder-v1"
@@ -45,7 +45,8 @@ def folder_digest(paths: list[Path]) -> str:
 
 
 class LineFolderDataset(Dataset):
-    """Line images named by their text, preprocessed as `LinePredictor` does and fitted to 32×1280; a random split.
+    """Line images named by their text, preprocessed as `LinePredictor` does and fitted to 32×1280 (or `line_height`
+    and 40 times as wide); a random split.
 
     `evaluation.page_lines` cuts a photographed page and its transcript into such a folder. Fine-tune the shipped
     model on it with `training/run_experiment.py --init-from` (see the README).
@@ -54,14 +55,18 @@ class LineFolderDataset(Dataset):
         directory: folder of `<text>.png` / `.jpg` line images; texts use the model's characters, up to 80.
         test_fraction: share of the lines held out as the test split.
         seed: draws the split.
+        line_height: line height in pixels (48 for the PP-OCR recognizers, as the shipped models).
     """
 
-    def __init__(self, directory: str, test_fraction: float = 0.2, seed: int = 0) -> None:
+    def __init__(
+        self, directory: str, test_fraction: float = 0.2, seed: int = 0, line_height: int = LINE_HEIGHT
+    ) -> None:
+        check_line_height(line_height)
         if not 0 < test_fraction < 1:
             raise ValueError(f"test_fraction must be between 0 and 1, got {test_fraction}")
         self.directory, self.test_fraction, self.seed = Path(directory).expanduser(), test_fraction, seed
         self.mapping = MAPPING
-        self.input_shape = (LINE_HEIGHT, LINE_WIDTH)
+        self.input_shape = (line_height, LINE_WIDTH * line_height // LINE_HEIGHT)
         self.output_shape = (MAX_LENGTH, len(MAPPING))
 
     def load_or_generate_data(self) -> None:
@@ -70,12 +75,12 @@ class LineFolderDataset(Dataset):
         if len(paths) < MIN_LINES:
             raise ValueError(f"{self.directory} has {len(paths)} line images; training needs at least {MIN_LINES}")
         labels = encode_texts(paths, texts)
-        self.data_version = f"{LINE_FOLDER_VERSION}-{folder_digest(paths)[:12]}-t{self.test_fraction}-s{self.seed}"
+        self.data_version = f"{LINE_FOLDER_VERSION}-{folder_digest(paths)[:12]}-t{self.test_fraction}-s{self.seed}-h{self.input_shape[0]}"
         cache = data_dirname() / "processed" / "line_folder" / f"{self.data_version}.h5"
         self.load_cache(cache, lambda: self._split(paths, labels))
 
     def _split(self, paths: list[Path], labels: np.ndarray) -> dict[str, np.ndarray]:
-        images = np.stack([line_input(path, LINE_HEIGHT, LINE_WIDTH) for path in paths])
+        images = np.stack([line_input(path, *self.input_shape) for path in paths])
         order = np.random.default_rng(self.seed).permutation(len(paths))
         test, train = np.split(order, [max(1, round(len(paths) * self.test_fraction))])
         return {"x_train": images[train], "y_train": labels[train], "x_test": images[test], "y_test": labels[test]}

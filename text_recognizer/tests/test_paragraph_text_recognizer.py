@@ -74,7 +74,7 @@ def test_onnx_path_imports_no_tensorflow():
 def test_bad_artifacts_and_backends_are_refused_clearly(tmp_path):
     with pytest.raises(ValueError, match="is not a line detector"):
         ParagraphTextRecognizer(
-            detector=DEFAULT_DETECTOR.with_name("LineModelCtc_MixedLinesDataset_line_cnn_lstm.json")
+            detector=DEFAULT_DETECTOR.with_name("LineModelCtc_MixedLinesDataset_ppocr_rec_tiny.json")
         )
     with pytest.raises(ValueError, match="backend must be one of onnx, keras"):
         ParagraphTextRecognizer(backend="torch")
