@@ -147,9 +147,9 @@ def score_pages(read: Reader, pages: list[PageSample]) -> dict[str, float]:
     return scores
 
 
-def hand_cut_cer(pages: list[PageSample], work_dir: Path) -> float:
-    """Page CER of the shipped line model on the pages' lines cut along their transcripts (`page_lines`)."""
-    predictor = LinePredictor()
+def hand_cut_cer(pages: list[PageSample], work_dir: Path, line_model: str = "default") -> float:
+    """Page CER of a shipped line model on the pages' lines cut along their transcripts (`page_lines`)."""
+    predictor = LinePredictor(line_model)
     predictions = []
     for k, page in enumerate(pages):
         path = work_dir / f"page{k}.png"
@@ -247,13 +247,16 @@ def main() -> None:
     parser.add_argument("--collection", choices=sorted(COLLECTIONS), action="append", help="a collection's test pages")
     parser.add_argument("--synthetic", type=int, default=0, help="synthetic test pages in held-out fonts")
     parser.add_argument("--detector", type=Path, action="append", help="line detector .json (repeatable)")
+    parser.add_argument("--line-model", default="default", help="default or accurate, or a line model's .json")
     parser.add_argument("--peers", action="store_true", help="also PaddleOCR's page pipelines and Tesseract")
     args = parser.parse_args()
     sets = page_sets(args)
     if not sets:
         parser.error("no pages: give --dir, --reference-samples, --collection or --synthetic")
     engines: dict[str, Callable[[], Reader | None]] = {
-        f"ours ({path.stem.split('_')[-1]})": functools.partial(lambda p: ours(ParagraphTextRecognizer(p)), path)
+        f"ours ({path.stem.split('_')[-1]})": functools.partial(
+            lambda p: ours(ParagraphTextRecognizer(p, line_model=args.line_model)), path
+        )
         for path in args.detector or [DEFAULT_DETECTOR]
     }
     if args.peers:
@@ -271,7 +274,7 @@ def main() -> None:
             for engine, row in results[name].items():
                 print(f"{engine:<24} {row}")
             if not pages[0].polygons:  # Lines cut along the transcripts: what detection may cost at most.
-                cer = hand_cut_cer(pages, Path(tmp))
+                cer = hand_cut_cer(pages, Path(tmp), args.line_model)
                 print(f"{'ours, hand-cut lines':<24} {cer:>7.4f}")
 
 

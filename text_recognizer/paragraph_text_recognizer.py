@@ -88,8 +88,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("images", nargs="+", help="page image files")
     parser.add_argument("--backend", choices=BACKENDS, default="onnx")
+    parser.add_argument("--line-model", default="default", help="default or accurate, or a line model's .json")
     args = parser.parse_args()
-    recognizer = ParagraphTextRecognizer(backend=args.backend)
+    recognizer = ParagraphTextRecognizer(line_model=args.line_model, backend=args.backend)
     for path in args.images:
         print(path)
         for line in recognizer.predict(path).lines:

@@ -75,7 +75,8 @@ class LineFolderDataset(Dataset):
         if len(paths) < MIN_LINES:
             raise ValueError(f"{self.directory} has {len(paths)} line images; training needs at least {MIN_LINES}")
         labels = encode_texts(paths, texts)
-        self.data_version = f"{LINE_FOLDER_VERSION}-{folder_digest(paths)[:12]}-t{self.test_fraction}-s{self.seed}-h{self.input_shape[0]}"
+        digest, height = folder_digest(paths)[:12], self.input_shape[0]
+        self.data_version = f"{LINE_FOLDER_VERSION}-{digest}-t{self.test_fraction}-s{self.seed}-h{height}"
         cache = data_dirname() / "processed" / "line_folder" / f"{self.data_version}.h5"
         self.load_cache(cache, lambda: self._split(paths, labels))
 

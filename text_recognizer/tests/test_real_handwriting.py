@@ -12,6 +12,7 @@ from text_recognizer.datasets.mixed_lines_dataset import MixedLinesDataset
 from text_recognizer.datasets.real_handwriting import (
     CopisteLinesDataset,
     HookerLinesDataset,
+    PoilusLinesDataset,
     collection_dir,
     download_collection,
     import_collection,
@@ -112,7 +113,7 @@ def test_mixed_lines_without_real_collections_say_so_and_use_synthetic_lines(dat
         mix.load_or_generate_data()
     assert "training on synthetic lines only" in caplog.text
     assert len(mix.x_train) == 12 and "attribution" not in mix.config()
-    with pytest.raises(ValueError, match="Unknown collections \\['iam'\\]; valid: hooker, copiste"):
+    with pytest.raises(ValueError, match="Unknown collections \\['iam'\\]; valid: hooker, copiste, poilus"):
         MixedLinesDataset(collections=["iam"])
 
 
@@ -131,3 +132,20 @@ def test_copiste_splits_by_text_folds_french_and_skips_page_codes(data_root, sha
     assert len(groups) >= 200  # About 240 texts (one writer each); texts of two series sharing a number stay together.
     assert dataset.group("imp_wikitexte_0172_double") == dataset.group("imp_wikitexte_0172") == "0172"
     assert dataset.group("wikitexte_0221_double_2") == dataset.group("wikitexte_0221_1") == "0221"
+
+
+def test_poilus_splits_by_will_and_skips_lines_along_the_margin(data_root, shared):
+    pages = shared("real-handwriting/poilus/pages")
+    import_collection("poilus", pages)
+    dataset = PoilusLinesDataset(line_height=48)
+    dataset.load_or_generate_data()
+    counts = dataset.counts
+    assert counts["pages"] == 173 and counts["vertical"] == 35  # The README counts 35 lines written vertically.
+    assert counts["test lines"] > 100 and counts["validation lines"] > 100 and counts["train lines"] > 1500
+    assert dataset.x_train.shape[1:] == (48, 1920) and dataset.config()["attribution"] == [
+        PoilusLinesDataset.attribution
+    ]
+    assert dataset.group("TestamentsDePoilus_will_AN_0228-1") == dataset.group("TestamentsDePoilus_will_AN_0228-0")
+    assert len({dataset.group(p.stem) for p in pages.glob("*.xml")}) == 112  # One will, one writer.
+    with pytest.raises(ValueError, match="line_height must be a positive multiple of 16 \\(32, or 48 for PP-OCR\\)"):
+        PoilusLinesDataset(line_height=40)

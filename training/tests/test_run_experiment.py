@@ -10,8 +10,9 @@ import pytest
 
 from text_recognizer import WEIGHTS_DIR
 from text_recognizer.line_predictor import DEFAULT_ARTIFACT, LinePredictor
-from text_recognizer.pretrained import ATTRIBUTION, PRETRAINED as PUBLISHED
 from text_recognizer.models import load_model
+from text_recognizer.pretrained import ATTRIBUTION
+from text_recognizer.pretrained import PRETRAINED as PUBLISHED
 from text_recognizer.tests.test_line_folder_dataset import TEXTS, write_lines
 from training.run_experiment import PRETRAINED, build_experiment, build_parser, init_weights, main, parse_experiment
 
@@ -190,7 +191,10 @@ def test_init_from_pretrained_fine_tunes_the_published_network_and_credits_it(da
 
 # Shipped before runs had directories (trained with `--save`); `make train-detector` and
 # `tasks/train_character_predictor.sh` retrain them through today's pipeline.
-BEFORE_RUN_DIRECTORIES = ("CharacterModel_EmnistDataset_lenet", "LineDetectorModel_MixedPagesDataset_line_detector_unet")
+BEFORE_RUN_DIRECTORIES = (
+    "CharacterModel_EmnistDataset_lenet",
+    "LineDetectorModel_MixedPagesDataset_line_detector_unet",
+)
 SHIPPED = [
     pytest.param(
         path,
