@@ -23,15 +23,18 @@ from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, LINE_W
 from text_recognizer.line_predictor import BACKENDS, DECODERS, DEFAULT_ARTIFACT, LinePredictor
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 
-CER_CEILING = 0.1  # The shipped model scores about 0.07 on these held-out fonts.
+CER_CEILING = 0.1  # Of the default model on lines in the held-out fonts.
 CONFIDENCE_RANKING_FLOOR = 0.7  # Share of (right, wrong) reading pairs in which the right one is surer (0.77).
 EVAL_LINES = 300
 EVAL_SEED = 7  # Differs from the training seed, so every text and rendering is new; fonts are held out.
 FONT_LINES = 60  # Lines rendered in each held-out font for the per-font CER.
-FONT_CER_CEILING = 0.3  # Per held-out font: three score 0.01 to 0.05, the scrawled dkg Bold Italic about 0.14.
-REFERENCE_CER_CEILING = 0.3  # The 49 real reference lines: the shipped model reads 0.27, the synthetic-only one 0.31.
-# Test splits, letters and writers never trained on: the shipped model reads 0.46 and 0.28 (synthetic-only 0.73, 0.55).
-REAL_CER_CEILINGS = {"hooker": 0.5, "copiste": 0.32}
+FONT_CER_CEILING = 0.3  # Per held-out font; the scrawled dkg Bold Italic is read far worse than the rest.
+# CER ceilings of each shipped model on real lines it never trained on: the 49 reference lines and the test splits
+# (letters or writers) of the collections, a few points above what each reads, so that a worse model fails.
+REAL_CER_CEILINGS = {
+    "default": {"reference": 0.22, "hooker": 0.42, "copiste": 0.21, "poilus": 0.33},
+    "accurate": {"reference": 0.2, "hooker": 0.4, "copiste": 0.2, "poilus": 0.3},
+}
 
 
 def synthetic_test_lines(count: int = EVAL_LINES) -> tuple[list[np.ndarray], list[str]]:
@@ -87,22 +90,25 @@ def test_line_predictor_cer_by_font() -> None:
         assert cer < FONT_CER_CEILING, font
 
 
-def test_line_predictor_cer_on_reference_lines(shared: Callable[[str], Path], tmp_path: Path) -> None:
+@pytest.mark.parametrize("model", sorted(REAL_CER_CEILINGS))
+def test_line_predictor_cer_on_reference_lines(model: str, shared: Callable[[str], Path], tmp_path: Path) -> None:
     """Real lines of IAM and EMNIST (the FSDL crops and the lines of five IAM pages) stay under a CER ceiling."""
     images, texts = reference_lines(shared("reference-samples"), tmp_path)
-    cer = character_error_rate([text for text, _ in LinePredictor().predict_batch(images)], texts)
-    print(f"{len(texts)} reference lines: CER {cer:.4f}")
-    assert cer < REFERENCE_CER_CEILING
+    cer = character_error_rate([text for text, _ in LinePredictor(model).predict_batch(images)], texts)
+    print(f"{model}, {len(texts)} reference lines: CER {cer:.4f}")
+    assert cer < REAL_CER_CEILINGS[model]["reference"]
 
 
-@pytest.mark.parametrize("name", sorted(REAL_CER_CEILINGS))
+@pytest.mark.parametrize("name", sorted(COLLECTIONS))
 def test_line_predictor_cer_on_real_test_splits(name: str, shared: Callable[[str], Path], data_root: Path) -> None:
-    """The test split of each real collection (pages, letters or writers never trained on) stays under a ceiling."""
+    """The test split of each real collection (pages, letters or writers never trained on) stays under a ceiling,
+    for each shipped model."""
     import_collection(name, shared(f"real-handwriting/{name}/pages"))
     crops, texts = COLLECTIONS[name]().split_crops("test")
-    cer = character_error_rate([text for text, _ in LinePredictor().predict_batch(crops)], texts)
-    print(f"{name} test split, {len(texts)} lines: CER {cer:.4f}")
-    assert cer < REAL_CER_CEILINGS[name]
+    for model, ceilings in REAL_CER_CEILINGS.items():
+        cer = character_error_rate([text for text, _ in LinePredictor(model).predict_batch(crops)], texts)
+        print(f"{model}, {name} test split, {len(texts)} lines: CER {cer:.4f}")
+        assert cer < ceilings[name], model
 
 
 def main() -> None:
