@@ -147,9 +147,10 @@ def training_lines_per_s(name: str) -> dict[int, float]:
 def print_training(name: str) -> None:
     """How a shipped model trained, from its JSON: time, epochs and the validation CER after each epoch."""
     config = json.loads(LINE_MODELS[name].read_text())
-    history, metrics = config.get("history", {}), config.get("metrics", {})
-    minutes = metrics.get("train_seconds", 0) / 60
-    print(f"{name} ({LINE_MODELS[name].stem}): trained {minutes:.0f} min, {len(history.get('val_cer', []))} epochs")
+    history = config.get("history", {})
+    minutes = history.get("elapsed_s", [0])[-1] / 60
+    epochs = len(history.get("val_cer", []))
+    print(f"{name} ({LINE_MODELS[name].stem}): trained {minutes:.0f} min, {epochs} epoch{'s' * (epochs != 1)}")
     curve = zip(history.get("val_cer", []), history.get("elapsed_s", []), strict=True)
     for epoch, (cer, seconds) in enumerate(curve, 1):
         print(f"  epoch {epoch}: validation CER {cer:.4f} after {seconds / 60:.0f} min")
