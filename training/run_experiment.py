@@ -24,11 +24,14 @@ TRAIN_ARG_TYPES = {
     "lr_decay": bool,
     "clip_norm": float,
     "ema_momentum": float,
+    "backbone_lr_factor": float,
+    "freeze_epochs": int,
     "seed": int,
     "distribute": str,
     "overfit_batches": int,
 }
-NON_NEGATIVE_TRAIN_ARGS = ("seed", "overfit_batches")  # Train args that may be 0; the others must be positive.
+# Train args that may be 0; the others must be positive.
+NON_NEGATIVE_TRAIN_ARGS = ("seed", "overfit_batches", "freeze_epochs")
 FRACTION_TRAIN_ARGS = ("ema_momentum",)  # Train args that must also be below 1.
 WANDB_PROJECT = "text-recognizer"
 PRETRAINED = "pretrained"  # `--init-from pretrained`: the published weights of the experiment's network.

@@ -32,6 +32,10 @@ DEFAULT_TRAIN_ARGS = {
     "lr_decay": False,
     "clip_norm": None,  # Largest global norm of a step's gradients (None: no clipping).
     "ema_momentum": None,  # Validate and save an exponential moving average of the weights (None: the weights).
+    # Fine-tuning: the learning rate of every layer but the classifier (the network's last layer), as a fraction of
+    # `learning_rate`, and epochs at the start during which only the classifier learns.
+    "backbone_lr_factor": 1.0,
+    "freeze_epochs": 0,
     "seed": DEFAULT_SEED,  # Seeds the batch order and augmentation here, and the initial weights in `run_experiment`.
     # Train and validate on the first N training batches only, unshuffled and unaugmented (0: off): a check that
     # the model and its data pipeline can learn at all, which should end near zero loss and error.
@@ -120,6 +124,32 @@ class SwapInAverage(keras.callbacks.SwapEMAWeights):
         super().on_epoch_end(epoch, logs)
         if self.model.stop_training and epoch < self.params["epochs"] - 1:
             self._finalize_ema_values()
+
+
+class BackboneScaledAdam(keras.optimizers.Adam):
+    """Adam whose steps outside the classifier are `backbone_factor` times the classifier's, and zero for the first
+    `frozen_steps` steps (the step count is the optimizer's own, so a resumed fit freezes and scales alike)."""
+
+    def __init__(self, classifier: list, backbone_factor: float, frozen_steps: int, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._classifier_ids = frozenset(id(variable) for variable in classifier)
+        self._backbone_factor = backbone_factor
+        self._frozen_steps = frozen_steps
+        self._backbone_indices: frozenset[int] = frozenset()
+
+    def build(self, variables: list) -> None:
+        """Make Adam's slots and note which variables are the backbone's."""
+        super().build(variables)
+        self._backbone_indices = frozenset(
+            index for index, variable in enumerate(variables) if id(variable) not in self._classifier_ids
+        )
+
+    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
+        """Adam's step, at the backbone's learning rate for a backbone variable."""
+        if self._get_variable_index(variable) in self._backbone_indices:
+            frozen = keras.ops.less(self.iterations, self._frozen_steps)
+            learning_rate = learning_rate * keras.ops.where(frozen, 0.0, self._backbone_factor)
+        super().update_step(gradient, variable, learning_rate)
 
 
 class Model:
@@ -247,14 +277,27 @@ class Model:
         return history
 
     def optimizer(self, args: dict[str, Any], steps_per_epoch: int) -> keras.optimizers.Optimizer:
-        """Adam with the train args' learning rate (cosine-decayed with `lr_decay`), clipping and averaging."""
+        """Adam with the train args' learning rate (cosine-decayed with `lr_decay`), clipping, averaging, and the
+        backbone's own learning rate or frozen epochs."""
         learning_rate = args["learning_rate"]
         if args["lr_decay"]:
             steps = args["epochs"] * steps_per_epoch
             learning_rate = keras.optimizers.schedules.CosineDecay(learning_rate, steps, alpha=LR_DECAY_FLOOR)
         ema = args["ema_momentum"] is not None
-        ema_args = {"use_ema": True, "ema_momentum": args["ema_momentum"]} if ema else {}
-        return keras.optimizers.Adam(learning_rate, global_clipnorm=args["clip_norm"], **ema_args)
+        kwargs = {
+            "global_clipnorm": args["clip_norm"],
+            **({"use_ema": True, "ema_momentum": args["ema_momentum"]} if ema else {}),
+        }
+        if args["backbone_lr_factor"] == 1 and not args["freeze_epochs"]:
+            return keras.optimizers.Adam(learning_rate, **kwargs)
+        classifier = self.network.layers[-1].trainable_weights
+        if not classifier:
+            raise ValueError(
+                f"backbone_lr_factor and freeze_epochs need a classifier as the network's last layer; "
+                f"{self.network_name}'s last layer ({self.network.layers[-1].name}) has no weights"
+            )
+        frozen_steps = args["freeze_epochs"] * steps_per_epoch
+        return BackboneScaledAdam(classifier, args["backbone_lr_factor"], frozen_steps, learning_rate, **kwargs)
 
     def predict(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:
         """The network's outputs for every row of `x`, in batches that data-parallel devices split evenly."""

@@ -94,3 +94,42 @@ def test_a_fit_stopped_early_keeps_the_moving_average(characters):
     final = _weights(model.network)
     assert len(steps) == len(batches) > 1  # One epoch.
     assert all(np.allclose(f, a, atol=1e-5) for f, a in zip(final, _moving_average(steps, 0.9), strict=True))
+
+
+def _one_step(characters, initial: list[np.ndarray], **train_args) -> list[np.ndarray]:
+    """The change one Adam step of `Model.fit` makes to each trainable weight, from `initial`."""
+    model = CharacterModel("mlp", {"dropout_amount": 0.0}, characters.config())
+    model.network.set_weights(initial)
+    args = {"epochs": 1, "batch_size": 32, "overfit_batches": 1, "early_stopping": False, "learning_rate": 1e-3}
+    model.fit(characters, {**args, **train_args})
+    return [after - before for after, before in zip(_weights(model.network), initial, strict=True)]
+
+
+def test_backbone_lr_factor_scales_every_step_but_the_classifiers(characters):
+    initial = CharacterModel("mlp", {"dropout_amount": 0.0}, characters.config()).network.get_weights()
+    plain = _one_step(characters, initial)
+    scaled = _one_step(characters, initial, backbone_lr_factor=0.25)
+    *backbone, kernel, bias = zip(plain, scaled, strict=True)  # The classifier: the last layer's kernel and bias.
+    assert all(np.allclose(s, 0.25 * p, atol=1e-7) and np.abs(p).max() > 1e-4 for p, s in backbone)
+    assert all(np.allclose(s, p, atol=1e-7) and np.abs(p).max() > 1e-4 for p, s in (kernel, bias))
+
+
+def test_freeze_epochs_train_only_the_classifier_first(characters):
+    model = CharacterModel("mlp", {"dropout_amount": 0.0}, characters.config())
+    at_epoch_end: list[list[np.ndarray]] = []
+    record = keras.callbacks.LambdaCallback(on_epoch_end=lambda *_, **__: at_epoch_end.append(_weights(model.network)))
+    initial = _weights(model.network)
+    args = {"epochs": 2, "batch_size": 32, "overfit_batches": 2, "early_stopping": False, "freeze_epochs": 1}
+    model.fit(characters, args, [record])
+    frozen, trained = at_epoch_end
+    assert all(np.array_equal(f, i) for f, i in zip(frozen[:-2], initial[:-2], strict=True))
+    assert not any(np.array_equal(f, i) for f, i in zip(frozen[-2:], initial[-2:], strict=True))
+    assert not any(np.array_equal(t, f) for t, f in zip(trained[:-2], frozen[:-2], strict=True))
+
+
+def test_backbone_arguments_need_a_classifier_as_the_last_layer(characters):
+    model = CharacterModel("mlp", {}, characters.config())
+    layers = keras.layers
+    model.network = keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(80), layers.Softmax()])
+    with pytest.raises(ValueError, match="need a classifier as the network's last layer"):
+        model.fit(characters, {"epochs": 1, "freeze_epochs": 1})

@@ -41,6 +41,8 @@ TINY = {
         (json.dumps({**TINY, "train_args": {"seed": -1}}), "train_args.seed must be a non-negative int, got -1"),
         (json.dumps({**TINY, "train_args": {"lr_decay": 1}}), "train_args.lr_decay must be a bool, got 1"),
         (json.dumps({**TINY, "train_args": {"overfit_batches": 0.5}}), "overfit_batches must be a non-negative int"),
+        (json.dumps({**TINY, "train_args": {"freeze_epochs": -1}}), "freeze_epochs must be a non-negative int"),
+        (json.dumps({**TINY, "train_args": {"backbone_lr_factor": 0}}), "backbone_lr_factor must be a positive float"),
         (json.dumps({**TINY, "train_args": {"momentum": 0.9}}), "Unknown train_args key 'momentum'; valid keys"),
         (json.dumps({**TINY, "network_args": [3]}), "network_args must be a JSON object"),
     ],
