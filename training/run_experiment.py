@@ -26,6 +26,7 @@ TRAIN_ARG_TYPES = {
     "ema_momentum": float,
     "backbone_lr_factor": float,
     "freeze_epochs": int,
+    "mixed_bfloat16": bool,
     "seed": int,
     "distribute": str,
     "overfit_batches": int,

@@ -27,6 +27,7 @@ class LineModelCtc(LineModel):
 
         def ctc_loss(y_true: Any, y_pred: Any) -> Any:
             y_true = ops.cast(y_true, "int32")  # (batch, max_length), blank-padded.
+            y_pred = ops.cast(y_pred, "float32")  # CTC in bfloat16 (`mixed_bfloat16` training) loses too much.
             steps = ops.shape(y_pred)[1]
             inked = ops.not_equal(y_true, blank)
             repeats = ops.logical_and(inked[:, 1:], ops.equal(y_true[:, 1:], y_true[:, :-1]))

@@ -133,3 +133,16 @@ def test_backbone_arguments_need_a_classifier_as_the_last_layer(characters):
     model.network = keras.Sequential([keras.Input((28, 28)), layers.Flatten(), layers.Dense(80), layers.Softmax()])
     with pytest.raises(ValueError, match="need a classifier as the network's last layer"):
         model.fit(characters, {"epochs": 1, "freeze_epochs": 1})
+
+
+def test_mixed_bfloat16_trains_in_bfloat16_and_keeps_what_it_learnt_in_float32(characters):
+    model = CharacterModel("lenet", {"dropout_amount": 0.0}, characters.config())
+    policies: list[str] = []
+    record = keras.callbacks.LambdaCallback(
+        on_train_batch_end=lambda *_, **__: policies.append(model.network.dtype_policy.name)
+    )
+    args = {"overfit_batches": 1, "batch_size": 32, "epochs": 60, "learning_rate": 3e-3, "early_stopping": False}
+    model.fit(characters, {**args, "mixed_bfloat16": True}, [record])
+    assert set(policies) == {"mixed_bfloat16"} and model.network.dtype_policy.name == "float32"
+    rows = model.fit_rows(characters, args)[0]
+    assert model.evaluate(characters.x_train[rows], characters.y_train[rows])["accuracy"] == 1.0

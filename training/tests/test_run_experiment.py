@@ -176,12 +176,13 @@ def test_init_from_pretrained_fine_tunes_the_published_network_and_credits_it(da
         "dataset_args": {"num_train": 32, "num_test": 16, "max_length": 10, "line_height": 48},
         "model": "LineModelCtc",
         "network": "ppocr_rec_tiny",
-        "train_args": {"batch_size": 16, "epochs": 1, "learning_rate": 1e-5},
+        "train_args": {"batch_size": 16, "epochs": 1, "learning_rate": 1e-5, "mixed_bfloat16": True},
     }
     dataset, untrained = build_experiment(parse_experiment(json.dumps(experiment)))
     main(["--nowandb", "--init-from", PRETRAINED, json.dumps(experiment)])
     (run_dir,) = (runs_root / "default").iterdir()
-    saved = json.loads((run_dir / "LineModelCtc_SyntheticLinesDataset_ppocr_rec_tiny.json").read_text())
+    artifact = run_dir / "LineModelCtc_SyntheticLinesDataset_ppocr_rec_tiny.json"
+    saved = json.loads(artifact.read_text())
     assert saved["attribution"] == [ATTRIBUTION]
     assert saved["pretrained"] == {"weights": "PP-OCRv6 tiny", "sha256": PUBLISHED["ppocr_rec_tiny"].onnx_sha256}
     assert saved["command"].startswith("python training/run_experiment.py --nowandb --init-from pretrained '{")
@@ -189,6 +190,10 @@ def test_init_from_pretrained_fine_tunes_the_published_network_and_credits_it(da
     assert len(saved["commit"]) >= 40
     # Published weights read the held-out synthetic lines; the same network from random weights reads nothing.
     assert saved["metrics"]["test_cer"] < 0.5 < untrained.evaluate(dataset.x_test, dataset.y_test)["cer"]
+    # Trained in bfloat16, saved and exported in float32.
+    lines = [255 - line for line in dataset.x_test[:4]]
+    onnx, keras_backend = LinePredictor(artifact, "onnx"), LinePredictor(artifact, "keras")
+    np.testing.assert_allclose(onnx.outputs(lines), keras_backend.outputs(lines), atol=1e-4)
 
 
 # Shipped before runs had directories (trained with `--save`); `make train-detector` and
