@@ -11,7 +11,7 @@ import numpy as np
 
 from text_recognizer import WEIGHTS_DIR
 from text_recognizer.line_maps import detection_input
-from text_recognizer.line_predictor import BACKENDS, LinePredictor, keras_runner, onnx_runner
+from text_recognizer.line_predictor import BACKENDS, DECODERS, LinePredictor, keras_runner, onnx_runner
 from text_recognizer.line_regions import LineRegion, line_regions_of_maps
 from text_recognizer.preprocessing import ImageInput, cut_line, load_image
 
@@ -44,6 +44,7 @@ class ParagraphTextRecognizer:
         line_model: the line model: a shipped model's name ("default", "accurate") or the path of its `.json`.
         backend: "onnx" (default; imports neither TensorFlow nor Keras) or "keras", for both models.
         threads: ONNX Runtime threads per model (0: one per core).
+        decoder: how the line model's outputs become text: "greedy" or "words" (English words, see `LinePredictor`).
         line_predictor: a loaded line predictor to read the lines with, instead of loading `line_model`.
     """
 
@@ -53,6 +54,7 @@ class ParagraphTextRecognizer:
         line_model: str | Path = "default",
         backend: str = "onnx",
         threads: int = 0,
+        decoder: str = "greedy",
         line_predictor: LinePredictor | None = None,
     ) -> None:
         detector = Path(detector)
@@ -62,7 +64,7 @@ class ParagraphTextRecognizer:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
         onnx = backend == "onnx"
         self._detect = onnx_runner(detector.with_suffix(".onnx"), threads) if onnx else keras_runner(detector)
-        self.line_predictor = line_predictor or LinePredictor(line_model, backend, threads)
+        self.line_predictor = line_predictor or LinePredictor(line_model, backend, threads, decoder)
         self.name = f"{detector.stem}+{self.line_predictor.name}"
 
     def detect(self, image: ImageInput) -> list[LineRegion]:
@@ -89,8 +91,9 @@ def main() -> None:
     parser.add_argument("images", nargs="+", help="page image files")
     parser.add_argument("--backend", choices=BACKENDS, default="onnx")
     parser.add_argument("--line-model", default="default", help="default or accurate, or a line model's .json")
+    parser.add_argument("--decoder", choices=DECODERS, default="greedy", help="words: lean towards English words")
     args = parser.parse_args()
-    recognizer = ParagraphTextRecognizer(line_model=args.line_model, backend=args.backend)
+    recognizer = ParagraphTextRecognizer(line_model=args.line_model, backend=args.backend, decoder=args.decoder)
     for path in args.images:
         print(path)
         for line in recognizer.predict(path).lines:
