@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from text_recognizer import WEIGHTS_DIR
-from text_recognizer.datasets.dataset import atomic_path
+from text_recognizer.datasets.dataset import DownloadError, atomic_path
+from text_recognizer.models.checkpoint import BEST, CHECKPOINT
 from training import runs
+from training.artifact_store import ArtifactStore, StoreError, store_key
 from training.compare_runs import rank_key
 
 
@@ -27,6 +29,12 @@ def best_run(group: str) -> dict[str, Any]:
     if not records:
         raise ValueError(f"No run of group {group!r} has finished with an artifact (overfit runs are not staged)")
     return min(records, key=rank_key)
+
+
+def fetch_group(group: str) -> None:
+    """Download the runs of `group` from the artifact store into the runs folder, without their checkpoints."""
+    store = ArtifactStore()
+    store.download(store_key(store, "run", group), runs.runs_dir() / group, skip=(CHECKPOINT, BEST))
 
 
 def stage(record: dict[str, Any], weights_dir: Path = WEIGHTS_DIR) -> list[Path]:
@@ -51,10 +59,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("group", help="experiment group (a folder under runs/)")
     parser.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR, help="where to stage (default: shipped)")
+    parser.add_argument("--from-store", action="store_true", help="first fetch the group's runs from the S3 store")
     args = parser.parse_args()
     try:
+        if args.from_store:
+            fetch_group(args.group)
         record = best_run(args.group)
-    except ValueError as e:
+    except (ValueError, StoreError, DownloadError) as e:
         sys.exit(f"error: {e}")
     print(f"Best run of {args.group}: {record['dir']} ({record['monitor']} {record['best']:.4f})")
     for path in stage(record, args.weights_dir):
