@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -12,21 +13,33 @@ from pathlib import Path
 
 import pytest
 
+STALL_S = 2.0  # How long a stalled answer keeps the client waiting.
+
 
 @dataclass
 class FileServer:
-    """Serves `files` by path; `truncate` paths announce their full length but send half the body."""
+    """Serves `files` by path; `truncate` paths announce their full length but send half the body; the next
+    `fail[path]` requests of a path get a 503, and the next `stall[path]` wait `STALL_S` before the answer."""
 
     url: str
     files: dict[str, bytes] = field(default_factory=dict)
     truncate: set[str] = field(default_factory=set)
     hits: Counter = field(default_factory=Counter)
+    fail: Counter = field(default_factory=Counter)
+    stall: Counter = field(default_factory=Counter)
 
 
 def _handler(server: FileServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             server.hits[self.path] += 1
+            if server.fail[self.path] > 0:
+                server.fail[self.path] -= 1
+                self.send_error(503, "Service Unavailable")
+                return
+            if server.stall[self.path] > 0:
+                server.stall[self.path] -= 1
+                time.sleep(STALL_S)
             body = server.files.get(self.path)
             if body is None:
                 self.send_error(404, "Not Found")

@@ -3,6 +3,7 @@
 from text_recognizer.datasets.dataset import Dataset
 from text_recognizer.datasets.emnist_dataset import EmnistDataset
 from text_recognizer.datasets.emnist_lines_dataset import EmnistLinesDataset
+from text_recognizer.datasets.fsdl_handwriting import FsdlHandwritingDataset
 from text_recognizer.datasets.iam_lines_dataset import IamLinesDataset
 from text_recognizer.datasets.iam_paragraphs_dataset import IamParagraphsDataset
 from text_recognizer.datasets.line_folder_dataset import LineFolderDataset
@@ -16,6 +17,7 @@ DATASETS: dict[str, type[Dataset]] = {
     "CopisteLinesDataset": CopisteLinesDataset,
     "EmnistDataset": EmnistDataset,
     "EmnistLinesDataset": EmnistLinesDataset,
+    "FsdlHandwritingDataset": FsdlHandwritingDataset,
     "HookerLinesDataset": HookerLinesDataset,
     "IamLinesDataset": IamLinesDataset,
     "IamParagraphsDataset": IamParagraphsDataset,

@@ -94,7 +94,7 @@ def download_url(url: str, destination: Path, sha256: str, progress: bool = True
         logger.info("%s already downloaded and verified", destination)
         return destination
     with atomic_path(destination) as tmp:
-        _stream_to(url, tmp, progress)
+        stream_to(url, tmp, progress)
         actual = sha256_of(tmp)
         if actual != sha256:
             raise DownloadError(
@@ -104,10 +104,11 @@ def download_url(url: str, destination: Path, sha256: str, progress: bool = True
     return destination
 
 
-def _stream_to(url: str, path: Path, progress: bool = True) -> None:
-    """Stream `url` into `path` with a progress bar; raise DownloadError on HTTP errors and short bodies."""
+def stream_to(url: str, path: Path, progress: bool = True, timeout: float = DOWNLOAD_TIMEOUT_S) -> None:
+    """Stream `url` into `path` with a progress bar; raise DownloadError on HTTP errors, stalls longer than
+    `timeout` seconds and short bodies."""
     try:
-        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             total = int(response.headers.get("Content-Length") or 0)
             received = 0
             with (
