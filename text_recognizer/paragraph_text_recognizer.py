@@ -67,11 +67,15 @@ class ParagraphTextRecognizer:
         self.line_predictor = line_predictor or LinePredictor(line_model, backend, threads, decoder)
         self.name = f"{detector.stem}+{self.line_predictor.name}"
 
+    def maps(self, image: ImageInput) -> np.ndarray:
+        """The detector's two maps of a page at the detection scale: (size, size, 2) probabilities of each pixel
+        being in a line's core band and in a line's area."""
+        return self._detect(detection_input(load_image(image))[None, :, :, None].astype(np.float32))[0]
+
     def detect(self, image: ImageInput) -> list[LineRegion]:
         """The lines of a page, top to bottom, as polygons and boxes in its pixels."""
         gray = load_image(image)
-        maps = self._detect(detection_input(gray)[None, :, :, None].astype(np.float32))[0]
-        return line_regions_of_maps(maps, gray.shape)
+        return line_regions_of_maps(self.maps(gray), gray.shape)
 
     def predict(self, image: ImageInput) -> ParagraphPrediction:
         """Read every line of a page (one network call for the lines of each padded width)."""

@@ -13,7 +13,6 @@ import argparse
 import hashlib
 import json
 import time
-import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from text_recognizer.datasets.dataset import (
     download_raw_dataset,
     stream_to,
 )
+from text_recognizer.datasets.page_xml import to_page_xml
 from text_recognizer.datasets.page_xml_dataset import PageXmlDataset, print_counts
 from text_recognizer.datasets.pages_dataset import PageXmlPagesDataset
 from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT
@@ -38,7 +38,6 @@ WORKERS = 8
 ATTEMPTS = 3  # Tries per image before it counts as failed.
 RETRY_WAIT_S = 0.5  # Before the second try; doubled before each later one.
 IMAGE_TIMEOUT_S = 30  # A server silent this long is tried again.
-PAGE_NAMESPACE = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 
 
 @dataclass(frozen=True)
@@ -115,22 +114,6 @@ def _readable(path: Path) -> bool:
         return False
 
 
-def page_xml(page: ExportPage, size: tuple[int, int]) -> bytes:
-    """A PAGE XML file for the page: one region holding its lines, in the pixels of an image of `size`."""
-    ET.register_namespace("", PAGE_NAMESPACE)
-    root = ET.Element(f"{{{PAGE_NAMESPACE}}}PcGts")
-    element = ET.SubElement(root, f"{{{PAGE_NAMESPACE}}}Page", imageFilename=page.image_name)
-    element.set("imageWidth", str(size[0]))
-    element.set("imageHeight", str(size[1]))
-    region = ET.SubElement(element, f"{{{PAGE_NAMESPACE}}}TextRegion", id="r1")
-    for index, (polygon, text) in enumerate(page.lines, 1):
-        line = ET.SubElement(region, f"{{{PAGE_NAMESPACE}}}TextLine", id=f"l{index}")
-        pixels = np.round(polygon * size).astype(int)
-        ET.SubElement(line, f"{{{PAGE_NAMESPACE}}}Coords", points=" ".join(f"{x},{y}" for x, y in pixels))
-        ET.SubElement(ET.SubElement(line, f"{{{PAGE_NAMESPACE}}}TextEquiv"), f"{{{PAGE_NAMESPACE}}}Unicode").text = text
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
-
-
 def pages_dir() -> Path:
     """Where the page images and their PAGE XML files are written."""
     return data_dirname() / "downloaded" / NAME / "pages"
@@ -152,8 +135,9 @@ def prepare_pages(export: Path | None = None, workers: int = WORKERS) -> Path:
             try:
                 with Image.open(future.result()) as image:
                     size = image.size
+                lines = [(polygon * size, text) for polygon, text in page.lines]
                 with atomic_path(folder / f"{page.stem}.xml") as tmp:
-                    tmp.write_bytes(page_xml(page, size))
+                    tmp.write_bytes(to_page_xml(page.image_name, size, lines))
             except DownloadError as e:
                 failed.append(f"{page.url} ({e})")
             bar.update()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -18,6 +19,7 @@ from text_recognizer.preprocessing import open_image
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 READING_ORDER = re.compile(r"readingOrder\s*\{\s*index:\s*(\d+)")
 ALTO_TEXT_TAGS = {"String": "CONTENT", "SP": None, "HYP": "CONTENT"}
+PAGE_NAMESPACE = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,23 @@ class PageSource:
     def open_image(self, name: str) -> np.ndarray:
         """A page image as uint8 grayscale."""
         return np.asarray(open_image(io.BytesIO(self.read(name))).convert("L"))
+
+
+def to_page_xml(image_name: str, size: tuple[int, int], lines: list[tuple[np.ndarray, str]]) -> bytes:
+    """A PAGE XML (2019) file: one region holding `lines` ((points, 2) x, y polygon in pixels, text) in reading
+    order, for the image `image_name` of `size` (width, height)."""
+    tag = functools.partial("{{{}}}{}".format, PAGE_NAMESPACE)
+    ET.register_namespace("", PAGE_NAMESPACE)
+    root = ET.Element(tag("PcGts"))
+    page = ET.SubElement(root, tag("Page"), imageFilename=image_name)
+    page.set("imageWidth", str(size[0]))
+    page.set("imageHeight", str(size[1]))
+    region = ET.SubElement(page, tag("TextRegion"), id="r1")
+    for index, (polygon, text) in enumerate(lines, 1):
+        line = ET.SubElement(region, tag("TextLine"), id=f"l{index}")
+        ET.SubElement(line, tag("Coords"), points=" ".join(f"{x},{y}" for x, y in np.round(polygon).astype(int)))
+        ET.SubElement(ET.SubElement(line, tag("TextEquiv")), tag("Unicode")).text = text
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def scale_to_image(page: Page, image_size: tuple[int, int]) -> tuple[float, float]:

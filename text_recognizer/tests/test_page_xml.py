@@ -4,7 +4,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from text_recognizer.datasets.page_xml import parse_page_file
+from text_recognizer.datasets.page_xml import parse_page_file, to_page_xml
 from text_recognizer.datasets.page_xml_dataset import LINE_WIDTH, PageXmlDataset, fold_text, split_groups
 from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, decode
 from text_recognizer.preprocessing import cut_line, ink_widths
@@ -118,3 +118,14 @@ def test_page_dataset_errors_say_what_is_wrong(data_root, tmp_path):
         PageXmlDataset(str(tmp_path), group_pattern="(")
     with pytest.raises(ValueError, match="sum below 1"):
         PageXmlDataset(str(tmp_path), test_fraction=0.5, validation_fraction=0.5)
+
+
+def test_written_page_xml_reads_back_as_it_was_written():
+    lines = [
+        (np.array([[10, 20], [300, 20], [300, 60], [10, 60]], dtype=float), "Ünïcode & <markup>"),
+        (np.array([[5, 80], [200, 70], [210, 120]], dtype=float), ""),
+    ]
+    page = parse_page_file(to_page_xml("scan.png", (400, 300), lines), "scan.xml")
+    assert page.image_name == "scan.png" and page.size == (400, 300)
+    assert [line.text for line in page.lines] == ["Ünïcode & <markup>", ""]
+    assert all(np.array_equal(line.polygon, polygon) for line, (polygon, _) in zip(page.lines, lines, strict=True))
