@@ -119,13 +119,21 @@ def pages_dir() -> Path:
     return data_dirname() / "downloaded" / NAME / "pages"
 
 
+def prepared_export() -> Path:
+    """The export the pages were prepared from (the published one, or a local one given to `prepare_pages`)."""
+    return data_dirname() / "downloaded" / NAME / "prepared_export.json"
+
+
 def prepare_pages(export: Path | None = None, workers: int = WORKERS) -> Path:
     """Download the export (or read a local one) and its page images, and write each page's PAGE XML.
 
     Pages whose image cannot be had after every try are left out and named in one DownloadError at the end, once
     every other page is written; run again to fetch only what is missing.
     """
-    pages = parse_export((export or download_raw_dataset(NAME)).read_text())
+    text = (export or download_raw_dataset(NAME)).read_text()
+    pages = parse_export(text)
+    with atomic_path(prepared_export()) as tmp:
+        tmp.write_text(text)
     folder = pages_dir()
     folder.mkdir(parents=True, exist_ok=True)
     failed: list[str] = []
@@ -169,9 +177,9 @@ class FsdlHandwritingDataset(PageXmlDataset):
         super().__init__(str(pages_dir()), test_fraction, validation_fraction, line_height=line_height)
 
     def load_or_generate_data(self) -> None:
-        """Download and prepare what the data root lacks of the pages (nothing, once they are there), then load
-        the lines."""
-        prepare_pages()
+        """Download and prepare what the data root lacks of the pages (nothing, once they are there; from the
+        export they were prepared from), then load the lines."""
+        prepare_pages(prepared_export() if prepared_export().exists() else None)
         super().load_or_generate_data()
 
     def pages(self) -> PageXmlPagesDataset:

@@ -121,3 +121,14 @@ def test_a_malformed_export_is_refused_naming_its_line(row, message):
     good = '{"content": "http://127.0.0.1/p.jpg", "annotation": null}'
     with pytest.raises(ValueError, match=message):
         parse_export(good + "\n" + row)
+
+
+def test_pages_prepared_from_a_local_export_need_no_download(tmp_path, data_root, file_server):
+    export = tmp_path / "export.json"
+    file_server.files["/page.png"] = page_image(TEXTS[0], "PNG")
+    lines = [annotation(row, text, "rectangle") for row, text in enumerate(TEXTS[0])]
+    export.write_text(json.dumps({"content": f"{file_server.url}/page.png", "annotation": lines}))
+    fsdl_handwriting.prepare_pages(export)
+    dataset = FsdlHandwritingDataset(test_fraction=0.0)  # The published export is never asked for.
+    dataset.load_or_generate_data()
+    assert texts_of(dataset) == sorted(TEXTS[0]) and file_server.hits["/page.png"] == 1
