@@ -190,10 +190,11 @@ def test_init_from_pretrained_fine_tunes_the_published_network_and_credits_it(da
     assert len(saved["commit"]) >= 40
     # Published weights read the held-out synthetic lines; the same network from random weights reads nothing.
     assert saved["metrics"]["test_cer"] < 0.5 < untrained.evaluate(dataset.x_test, dataset.y_test)["cer"]
-    # Trained in bfloat16, saved and exported in float32.
+    # Trained in bfloat16, saved and exported in float32: the exported network agrees with the Keras one to float32
+    # round-off (a bfloat16 graph would differ by about 1 %).
     lines = [255 - line for line in dataset.x_test[:4]]
     onnx, keras_backend = LinePredictor(artifact, "onnx"), LinePredictor(artifact, "keras")
-    np.testing.assert_allclose(onnx.outputs(lines), keras_backend.outputs(lines), atol=1e-4)
+    np.testing.assert_allclose(onnx.outputs(lines), keras_backend.outputs(lines), rtol=1e-5, atol=1e-4)
 
 
 # Shipped before runs had directories (trained with `--save`); `make train-detector` retrains it through today's
