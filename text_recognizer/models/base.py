@@ -370,7 +370,7 @@ class Model:
         stem = weights_dir / self.name
         tmp_weights = weights_dir / f".{self.name}.{os.getpid()}.tmp.weights.h5"
         try:
-            self.network.save_weights(tmp_weights)
+            self._rebuilt().save_weights(tmp_weights)  # A fresh copy: the weights alone, without optimizer state.
             os.replace(tmp_weights, f"{stem}.weights.h5")
         finally:
             tmp_weights.unlink(missing_ok=True)

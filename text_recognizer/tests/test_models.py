@@ -1,5 +1,6 @@
 import json
 
+import h5py
 import keras
 import numpy as np
 import onnxruntime
@@ -41,6 +42,8 @@ def test_fit_save_and_load_round_trip(characters, tmp_path):
     saved = json.loads(path.read_text())
     assert saved["preprocessing"] == "character_input" and saved["metrics"] == {"test_accuracy": 0.5}
     assert path.stat().st_mode & 0o644 == 0o644
+    with h5py.File(tmp_path / f"{stem}.weights.h5") as saved_weights:
+        assert "optimizer" not in saved_weights  # The fitted network's Adam state is not shipped.
     loaded = CharacterModel.load(path)
     x = characters.x_test[:8].astype(np.float32)
     assert np.allclose(model.network.predict_on_batch(x), loaded.network.predict_on_batch(x), atol=1e-6)
