@@ -21,6 +21,7 @@ from api.monitoring import LATENCY, REQUESTS, DriftMonitor, observe
 from api.payload import ApiError, image_from_request
 from text_recognizer.line_predictor import LINE_MODELS, LinePredictor
 from text_recognizer.paragraph_text_recognizer import ParagraphTextRecognizer
+from text_recognizer.preprocessing import load_image
 
 MODES = ("line", "page")
 MAX_BODY_BYTES = 15 * 1024 * 1024  # A 10 MB image in base64, with room for the JSON around it.
@@ -53,9 +54,9 @@ def create_app(recognizers: dict[str, ParagraphTextRecognizer], monitor: DriftMo
         if model not in recognizers:
             raise ApiError(f"model must be one of {', '.join(recognizers)}, got {model!r}")
         image = image_from_request(request)
-        gray = np.asarray(image.convert("L"))
         recognizer = recognizers[model]
         try:
+            gray = load_image(image)
             answer = read_page(recognizer, gray) if mode == "page" else read_line(recognizer.line_predictor, gray)
         except ValueError as e:  # The image decoded but preprocessing cannot use it.
             raise ApiError(str(e), 422) from e

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
-from PIL import Image, ImageDraw, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 ImageInput = str | Path | Image.Image | np.ndarray
 
 MAX_PIXELS = 40_000_000  # Refuse larger images (decompression bombs) with a clear error.
+LUMA = (0.299, 0.587, 0.114)  # Gray from RGB, as Pillow's convert("L") weighs it (ITU-R 601-2).
 INK_THRESHOLD = 0.25  # Fraction of full ink above which a pixel counts as ink when cropping.
 EMNIST_SIZE = 28
 EMNIST_GLYPH = 24  # EMNIST glyphs fill 24 of 28 pixels along their longest side, centred.
@@ -23,13 +25,18 @@ EDGE_BAND_HALO = 2  # Columns past an edge band cleared with it (its soft, faint
 
 
 def load_image(image: ImageInput) -> np.ndarray:
-    """Turn a path, PIL image or array (H×W or H×W×C, uint8 or float) into a uint8 grayscale H×W array."""
+    """Turn a path, PIL image or array into a uint8 grayscale H×W array (0 black, 255 white).
+
+    Values are read by type, never guessed from the picture: PIL modes as Pillow defines them, 16-bit images over
+    0-65535; arrays by dtype (see `_array_to_gray`). An image's EXIF orientation is applied, and transparent pixels
+    become paper that contrasts with what is drawn on them (dark ink cut out on a transparent ground reads as ink).
+    """
     if isinstance(image, (str, Path)):
         image = open_image(image)
     if isinstance(image, Image.Image):
         if image.width * image.height > MAX_PIXELS:
-            raise ValueError(f"Image of {image.width}x{image.height} pixels is larger than {MAX_PIXELS} pixels")
-        return np.asarray(image.convert("L"), dtype=np.uint8)
+            raise ValueError(f"The image of {image.width}x{image.height} pixels is larger than {MAX_PIXELS} pixels")
+        return _array_to_gray(_pil_to_array(ImageOps.exif_transpose(image)))
     if not isinstance(image, np.ndarray):
         raise ValueError(f"Expected a path, PIL image or numpy array, got {type(image).__name__}")
     return _array_to_gray(image)
@@ -37,7 +44,7 @@ def load_image(image: ImageInput) -> np.ndarray:
 
 def open_image(source: str | Path | BinaryIO) -> Image.Image:
     """Open and fully decode an image file or stream, raising ValueError for missing, corrupt or oversized ones."""
-    name = source if isinstance(source, (str, Path)) else "data"
+    name = source if isinstance(source, (str, Path)) else "the data"
     try:
         with Image.open(source) as im:
             if im.width * im.height > MAX_PIXELS or min(im.size) < 1:
@@ -48,23 +55,74 @@ def open_image(source: str | Path | BinaryIO) -> Image.Image:
             return im.copy()
     except FileNotFoundError as e:
         raise ValueError(f"No image file at {name}") from e
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as e:
-        raise ValueError(f"Cannot read {name} as an image: {e}") from e
+    except UnidentifiedImageError as e:
+        raise ValueError(
+            f"Cannot read {name} as an image: it is in no format Pillow reads (PNG, JPEG, TIFF, ...)"
+        ) from e
+    except (OSError, Image.DecompressionBombError, SyntaxError) as e:
+        reason = re.sub(r"<[^<>]* at 0x[0-9a-fA-F]+>", "it", str(e))  # No Python object in a user's message.
+        raise ValueError(f"Cannot read {name} as an image: {reason}") from e
+
+
+def _pil_to_array(image: Image.Image) -> np.ndarray:
+    """The image as an array `_array_to_gray` reads: 8 bits per channel, except 16- and 32-bit integer and float
+    grayscale, which keep their values; alpha, where the image has any transparency, as the last channel."""
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        return np.asarray(image).astype(np.uint16)
+    if image.mode in ("I", "F", "L", "1"):
+        return np.asarray(image.convert("L") if image.mode == "1" else image)
+    if image.mode == "P":
+        image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+    if image.mode in ("LA", "La", "PA", "RGBa"):
+        image = image.convert("RGBA")
+    if image.mode != "RGBA":
+        return np.asarray(image.convert("RGB"))
+    return np.asarray(image)
 
 
 def _array_to_gray(array: np.ndarray) -> np.ndarray:
-    if array.ndim == 3 and array.shape[2] in (1, 3, 4):
-        array = array[..., :3].mean(axis=2) if array.shape[2] >= 3 else array[..., 0]
-    if array.ndim != 2 or array.size == 0:
-        raise ValueError(f"Expected an H×W or H×W×C image array, got shape {array.shape}")
-    if array.size > MAX_PIXELS:
-        raise ValueError(f"Image of {array.shape} is larger than {MAX_PIXELS} pixels")
-    array = array.astype(np.float32)
-    if not np.isfinite(array).all():
-        raise ValueError("Image array contains NaN or infinite values")
-    if array.max() <= 1.0:
-        array = array * 255.0
-    return np.clip(array, 0, 255).astype(np.uint8)
+    """Gray levels of an H×W, H×W×1, H×W×2 (gray, alpha), H×W×3 (RGB) or H×W×4 (RGBA) array, by dtype: bool
+    False black and True white; uint8 0-255; uint16 0-65535; other integers 0-255, or 0-65535 where a value
+    exceeds 255 (Pillow's 32-bit mode holds 16-bit files); floats 0-1, or 0-255 where a value exceeds 1."""
+    alpha = None
+    if array.ndim == 3 and array.shape[2] in (1, 2, 3, 4):
+        channels = array.shape[2]
+        if channels in (2, 4):
+            array, alpha = array[..., :-1], array[..., -1]
+        array = array[..., 0] if channels <= 2 else array
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise ValueError(f"Expected an H×W or H×W×C image array (C from 1 to 4), got shape {array.shape}")
+    if array.shape[0] * array.shape[1] > MAX_PIXELS:
+        raise ValueError(f"The image of {array.shape[1]}x{array.shape[0]} pixels is larger than {MAX_PIXELS} pixels")
+    if array.dtype.kind not in "buif":
+        raise ValueError(f"Expected an image array of booleans, integers or floats, got dtype {array.dtype}")
+    scale = _full_scale(array)
+    gray = array.astype(np.float32) / scale
+    if gray.ndim == 3:
+        gray = gray @ np.asarray(LUMA, dtype=np.float32)
+    if not np.isfinite(gray).all():
+        raise ValueError("The image array contains NaN or infinite values")
+    gray = np.clip(gray, 0.0, 1.0)
+    if alpha is not None:
+        opacity = np.clip(alpha.astype(np.float32) / _full_scale(alpha), 0.0, 1.0)
+        drawn = float((gray * opacity).sum() / max(float(opacity.sum()), 1e-6))
+        paper = 1.0 if drawn < 0.5 else 0.0  # Whatever is drawn stands out from the paper the transparency becomes.
+        gray = gray * opacity + paper * (1.0 - opacity)
+    return np.round(gray * 255.0).astype(np.uint8)
+
+
+def _full_scale(array: np.ndarray) -> float:
+    """The value that stands for white in an array of this dtype (see `_array_to_gray`)."""
+    kind, size = array.dtype.kind, array.dtype.itemsize
+    if kind == "b":
+        return 1.0
+    if kind == "u" and size <= 2:
+        return 255.0 if size == 1 else 65535.0
+    finite = array[np.isfinite(array)] if kind == "f" else array
+    largest = float(finite.max()) if finite.size else 0.0
+    if kind == "f":
+        return 255.0 if largest > 1.0 else 1.0
+    return 65535.0 if largest > 255 else 255.0
 
 
 def to_ink(gray: np.ndarray) -> np.ndarray:

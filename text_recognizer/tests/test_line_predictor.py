@@ -12,6 +12,7 @@ from text_recognizer.character_predictor import DEFAULT_ARTIFACT as CHARACTER_AR
 from text_recognizer.line_predictor import BACKENDS, DEFAULT_ARTIFACT, LINE_MODELS, LinePredictor
 from text_recognizer.metrics import character_error_rate
 from text_recognizer.preprocessing import line_input, load_image
+from text_recognizer.tests.sent_images import exif_rotated_jpeg, sixteen_bit_tiff, transparent_png, upright_jpeg
 
 SUPPORT = Path(__file__).parent / "support" / "lines"
 IMAGES = sorted(SUPPORT.glob("*.png"))
@@ -103,6 +104,16 @@ def test_polarity_and_fsdl_style_crops_read_the_same(predictor):
     assert Levenshtein.distance(reading, "He said it was good.") <= 1
     # The FSDL crop was resampled down to 24 px, which may cost another character.
     assert Levenshtein.distance(predictor.predict(fsdl)[0], "He said it was good.") <= 2
+
+
+def test_lines_sent_as_sixteen_bit_tiff_transparent_png_or_sideways_photo_read_the_same(predictor, tmp_path):
+    path = SUPPORT / "He said it was good..png"
+    expected = predictor.predict(path)[0]
+    assert predictor.predict(sixteen_bit_tiff(path, tmp_path / "line.tif"))[0] == expected
+    assert predictor.predict(transparent_png(path, tmp_path / "line.png"))[0] == expected
+    photo = predictor.predict(upright_jpeg(path, tmp_path / "upright.jpg"))[0]
+    assert predictor.predict(exif_rotated_jpeg(path, tmp_path / "sideways.jpg"))[0] == photo
+    assert Levenshtein.distance(photo, expected) <= 1  # JPEG's loss at quality 95.
 
 
 def test_bad_inputs_raise_clear_errors(tmp_path):

@@ -10,6 +10,7 @@ from text_recognizer.line_predictor import BACKENDS, LinePredictor
 from text_recognizer.metrics import character_error_rate
 from text_recognizer.paragraph_text_recognizer import DEFAULT_DETECTOR, ParagraphTextRecognizer
 from text_recognizer.preprocessing import cut_line, load_image
+from text_recognizer.tests.sent_images import exif_rotated_jpeg, sixteen_bit_tiff, transparent_png, upright_jpeg
 
 PAGE = Path(__file__).parent / "support" / "pages" / "five_lines.png"
 TEXTS = (Path(__file__).parent / "support" / "pages" / "five_lines.txt").read_text().splitlines()
@@ -43,17 +44,34 @@ def test_lines_are_read_as_the_line_predictor_reads_their_cuts():
     assert [line.text for line in lines] == [text for text, _ in alone]
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        lambda image: Image.fromarray(255 - np.asarray(image)),  # White on black.
-        lambda image: image.rotate(2, expand=True, fillcolor=238),  # A slight skew.
-        lambda image: image.resize((image.width * 2, image.height * 2)).convert("RGB"),  # A larger colour photo.
-    ],
-    ids=["inverted", "skewed", "larger-rgb"],
-)
-def test_any_polarity_skew_and_size_give_the_same_lines(change):
-    assert len(ParagraphTextRecognizer().predict(change(Image.open(PAGE))).lines) == len(TEXTS)
+def texts_and_boxes(prediction) -> tuple[list[str], list[tuple[int, int, int, int]]]:
+    return [line.text for line in prediction.lines], [line.box for line in prediction.lines]
+
+
+def test_any_polarity_and_size_give_the_same_lines():
+    recognizer = ParagraphTextRecognizer()
+    texts, boxes = texts_and_boxes(recognizer.predict(PAGE))
+    page = Image.open(PAGE)
+    assert texts_and_boxes(recognizer.predict(Image.fromarray(255 - np.asarray(page)))) == (texts, boxes)
+    larger_texts, larger_boxes = texts_and_boxes(recognizer.predict(page.resize((page.width * 2, page.height * 2))))
+    assert larger_texts == texts
+    assert np.abs(np.array(larger_boxes) - 2 * np.array(boxes)).max() <= 4  # Boxes found on the page at 512 px.
+
+
+def test_a_skewed_page_gives_its_lines_in_order():
+    prediction = ParagraphTextRecognizer().predict(Image.open(PAGE).rotate(2, expand=True, fillcolor=238))
+    assert len(prediction.lines) == len(TEXTS)
+    assert character_error_rate(prediction.text.splitlines(), TEXTS) < PAGE_CER_CEILING
+
+
+def test_pages_sent_as_sixteen_bit_tiff_transparent_png_or_sideways_photo_read_the_same(tmp_path):
+    recognizer = ParagraphTextRecognizer()
+    expected = texts_and_boxes(recognizer.predict(PAGE))
+    assert texts_and_boxes(recognizer.predict(sixteen_bit_tiff(PAGE, tmp_path / "page.tif"))) == expected
+    assert texts_and_boxes(recognizer.predict(transparent_png(PAGE, tmp_path / "page.png"))) == expected
+    photo = texts_and_boxes(recognizer.predict(upright_jpeg(PAGE, tmp_path / "upright.jpg")))
+    assert texts_and_boxes(recognizer.predict(exif_rotated_jpeg(PAGE, tmp_path / "sideways.jpg"))) == photo
+    assert len(photo[0]) == len(TEXTS)
 
 
 def test_blank_page_has_no_lines():

@@ -1,3 +1,5 @@
+import io
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -9,6 +11,7 @@ from text_recognizer.preprocessing import (
     ink_bbox,
     line_input,
     load_image,
+    open_image,
     to_ink,
 )
 
@@ -52,6 +55,85 @@ def test_input_kinds_agree(variant):
     assert np.abs(character_input(variant(dark_on_light())).astype(int) - reference).max() <= 1
 
 
+PAPER, INK = 235, 30
+
+
+def page_of_one_block() -> np.ndarray:
+    image = np.full((40, 60), PAPER, dtype=np.uint8)
+    image[10:30, 20:40] = INK
+    return image
+
+
+def as_mode(mode: str) -> Image.Image:
+    """The page in a PIL mode, made as Pillow converts to it (16-bit: each level times 257)."""
+    image = Image.fromarray(page_of_one_block())
+    if mode == "I;16":
+        return Image.fromarray(page_of_one_block().astype(np.uint16) * 257)
+    return image.convert("RGB").convert(mode) if mode == "CMYK" else image.convert(mode)
+
+
+@pytest.mark.parametrize("mode", ["L", "LA", "P", "RGB", "RGBA", "CMYK", "I;16", "I", "F"])
+def test_every_pil_mode_reads_as_the_same_gray_page(mode):
+    image = as_mode(mode)
+    assert image.mode == mode
+    assert np.array_equal(load_image(image), page_of_one_block())
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        lambda a: a.astype(np.uint16) * 257,
+        lambda a: a.astype(np.int32),
+        lambda a: a.astype(np.int32) * 257,  # Pillow's 32-bit mode, read from a 16-bit file.
+        lambda a: a / 255.0,
+        lambda a: a.astype(np.float32),
+        lambda a: np.stack([a, np.full_like(a, 255)], axis=-1),
+        lambda a: np.stack([a / 255.0] * 3 + [np.ones(a.shape)], axis=-1),
+    ],
+)
+def test_every_array_dtype_reads_as_the_same_gray_page(variant):
+    assert np.array_equal(load_image(variant(page_of_one_block())), page_of_one_block())
+
+
+def test_values_are_read_by_dtype_not_guessed():
+    mask = (page_of_one_block() > 128).astype(np.uint8)  # 0 and 1: nearly black, as uint8 means.
+    assert load_image(mask).max() == 1
+    assert np.array_equal(load_image(mask.astype(bool)), mask * 255)  # True is white, as in Pillow's mode "1".
+    assert np.array_equal(load_image(Image.fromarray(mask.astype(bool))), mask * 255)
+
+
+def test_sixteen_bit_files_read_as_their_eight_bit_page(tmp_path):
+    for name in ("page.tif", "page.png"):
+        as_mode("I;16").save(tmp_path / name)
+        with Image.open(tmp_path / name) as image:
+            assert image.mode.startswith("I")  # Pillow keeps all 16 bits.
+        assert np.array_equal(load_image(tmp_path / name), page_of_one_block())
+
+
+@pytest.mark.parametrize("ink", [INK, 255 - INK])
+def test_transparent_ground_becomes_paper_that_the_ink_stands_out_from(tmp_path, ink):
+    cut_out = np.zeros((40, 60, 4), dtype=np.uint8)  # Fully transparent, black where nothing is drawn.
+    cut_out[10:30, 20:40] = (ink, ink, ink, 255)
+    Image.fromarray(cut_out).save(tmp_path / "cut_out.png")
+    expected = to_ink(page_of_one_block())
+    assert np.allclose(to_ink(load_image(tmp_path / "cut_out.png")), expected)
+    palette = Image.fromarray(cut_out).convert("P")  # Transparency as a palette entry, as GIFs and small PNGs keep it.
+    palette.info["transparency"] = palette.getpixel((0, 0))
+    assert np.allclose(to_ink(load_image(palette)), expected)
+
+
+def test_exif_orientation_is_applied(tmp_path):
+    upright = Image.fromarray(page_of_one_block()).convert("RGB")
+    upright.paste((INK, INK, INK), (0, 0, 8, 8))  # A corner mark: a wrong turn moves it.
+    stored = upright.transpose(Image.Transpose.ROTATE_90)  # As a phone held sideways stores it,
+    exif = Image.Exif()
+    exif[0x0112] = 6  # with the turn that shows it upright (90 degrees clockwise).
+    stored.save(tmp_path / "photo.jpg", exif=exif, quality=95)
+    read = load_image(tmp_path / "photo.jpg")
+    assert read.shape == (40, 60)
+    assert np.abs(read.astype(int) - np.asarray(upright.convert("L"))).max() < 16  # JPEG's loss only.
+
+
 def test_path_input(tmp_path):
     Image.fromarray(dark_on_light()).save(tmp_path / "c.png")
     assert np.array_equal(character_input(tmp_path / "c.png"), character_input(dark_on_light()))
@@ -74,6 +156,14 @@ def test_blank_image_gives_blank_input():
 def test_bad_inputs_are_explained(image, message):
     with pytest.raises(ValueError, match=message):
         load_image(image)
+
+
+def test_undecodable_data_is_explained_in_a_plain_sentence():
+    with pytest.raises(ValueError) as error:
+        open_image(io.BytesIO(b"not an image at all"))
+    assert (
+        str(error.value) == "Cannot read the data as an image: it is in no format Pillow reads (PNG, JPEG, TIFF, ...)"
+    )
 
 
 def test_corrupt_and_truncated_files_are_explained(tmp_path):
