@@ -13,7 +13,7 @@ import numpy as np
 from text_recognizer import WEIGHTS_DIR
 from text_recognizer.ctc import argmax_decode, blank_index, greedy_decode, word_beam_search
 from text_recognizer.narrow_lines import narrow_stretch, stretch_line
-from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, ink_widths, line_input, round_up
+from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, ink_widths, line_input, load_image, round_up
 
 if TYPE_CHECKING:
     from text_recognizer.english import WordModel
@@ -84,24 +84,33 @@ class LinePredictor:
             raise ValueError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.backend, self.name = backend, artifact.stem
 
-    def predict(self, image: ImageInput) -> tuple[str, float]:
+    def predict(self, image: ImageInput, upside_down: bool = False) -> tuple[str, float]:
         """Read one line.
 
         Args:
             image: path, PIL image or array (H×W or H×W×C); dark ink on paper or white on black.
+            upside_down: also read the line turned half a turn, and keep the more confident reading (twice the work).
 
         Returns:
             The text and its confidence in [0, 1].
         """
-        return self.predict_batch([image])[0]
+        return self.predict_batch([image], upside_down)[0]
 
-    def predict_batch(self, images: Sequence[ImageInput]) -> list[tuple[str, float]]:
-        """Read several lines; returns (text, confidence) per image, in order.
+    def predict_batch(self, images: Sequence[ImageInput], upside_down: bool = False) -> list[tuple[str, float]]:
+        """Read several lines; returns (text, confidence) per image, in order (`upside_down` as in `predict`).
 
         Lines padded to the same width share one network call, so a line reads the same alone or in any batch
         (the backward LSTM would otherwise see each batch's padding).
         """
-        lines = self.preprocess(images)
+        grays = [load_image(image) for image in images]
+        results = self._read_lines(grays)
+        if upside_down:
+            turned = self._read_lines([gray[::-1, ::-1] for gray in grays])
+            results = [max(pair, key=lambda reading: reading[1]) for pair in zip(results, turned, strict=True)]
+        return results
+
+    def _read_lines(self, grays: list[np.ndarray]) -> list[tuple[str, float]]:
+        lines = self.preprocess(grays)
         results = self._read_grouped(lines)
         if self.char_width is not None:
             self._reread_narrow(lines, results, self.char_width)

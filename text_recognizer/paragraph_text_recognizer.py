@@ -16,6 +16,10 @@ from text_recognizer.line_regions import LineRegion, line_regions_of_maps
 from text_recognizer.preprocessing import ImageInput, cut_line, load_image
 
 DEFAULT_DETECTOR = WEIGHTS_DIR / "LineDetectorModel_MixedPagesDataset_line_detector_unet.json"
+# Lines found on an upright page are wider than tall by this factor or more (median); on a page turned sideways, its
+# words come out as short, nearly square "lines".
+UPRIGHT_ASPECT = 5.0
+TURN_CHECK_LINES = 4  # The widest lines of a page are read turned half a turn too, to tell upright from upside down.
 
 
 @dataclass
@@ -30,10 +34,15 @@ class ParagraphLine:
 
 @dataclass
 class ParagraphPrediction:
-    """What a page reads: its lines top to bottom, and their texts joined by newlines."""
+    """What a page reads: its lines top to bottom, and their texts joined by newlines.
+
+    `rotation` is how far the page as sent was turned from upright, in degrees clockwise (0, 90, 180 or 270): it
+    was read turned back, and its lines' boxes and polygons are given in the pixels of the image as sent.
+    """
 
     text: str
     lines: list[ParagraphLine]
+    rotation: int = 0
 
 
 class ParagraphTextRecognizer:
@@ -78,15 +87,63 @@ class ParagraphTextRecognizer:
         return line_regions_of_maps(self.maps(gray), gray.shape)
 
     def predict(self, image: ImageInput) -> ParagraphPrediction:
-        """Read every line of a page (one network call for the lines of each padded width)."""
+        """Read every line of a page turned by any quarter turns (one network call for the lines of each padded
+        width). A page whose lines come out short and nearly square is tried turned sideways; a page whose widest
+        lines read more confidently turned half a turn is read that way up."""
         gray = load_image(image)
+        quarters, regions = self._upright_quarters(gray)
+        cuts, readings = self._read(np.rot90(gray, quarters), regions)
+        if self._upside_down(cuts, readings):
+            quarters += 2
+            regions = self.detect(np.rot90(gray, quarters))
+            cuts, readings = self._read(np.rot90(gray, quarters), regions)
+        upright_shape = np.rot90(gray, quarters).shape
+        lines = []
+        for region, (text, confidence) in zip(regions, readings, strict=True):
+            polygon = as_sent(region.polygon, quarters, upright_shape)
+            x0, y0 = np.floor(polygon.min(axis=0)).astype(int)
+            x1, y1 = np.ceil(polygon.max(axis=0)).astype(int)
+            lines.append(ParagraphLine((int(x0), int(y0), int(x1), int(y1)), polygon, text, confidence))
+        return ParagraphPrediction("\n".join(line.text for line in lines), lines, 90 * quarters % 360)
+
+    def _upright_quarters(self, gray: np.ndarray) -> tuple[int, list[LineRegion]]:
+        """Quarter turns (counter-clockwise: 0 or 1) that make the page's lines run across, and its lines then: a
+        page is turned only where its lines are then as long as an upright page's."""
         regions = self.detect(gray)
-        readings = self.line_predictor.predict_batch([cut_line(gray, r.polygon) for r in regions]) if regions else []
-        lines = [
-            ParagraphLine(region.box, region.polygon, text, confidence)
-            for region, (text, confidence) in zip(regions, readings, strict=True)
-        ]
-        return ParagraphPrediction("\n".join(line.text for line in lines), lines)
+        if median_aspect(regions) >= UPRIGHT_ASPECT:
+            return 0, regions
+        sideways = self.detect(np.rot90(gray))
+        turn = median_aspect(sideways) >= max(UPRIGHT_ASPECT, median_aspect(regions))
+        return (1, sideways) if turn else (0, regions)
+
+    def _read(self, page: np.ndarray, regions: list[LineRegion]) -> tuple[list[np.ndarray], list[tuple[str, float]]]:
+        cuts = [cut_line(page, region.polygon) for region in regions]
+        return cuts, self.line_predictor.predict_batch(cuts) if cuts else []
+
+    def _upside_down(self, cuts: list[np.ndarray], readings: list[tuple[str, float]]) -> bool:
+        """Whether the page's widest lines read more confidently turned half a turn."""
+        widest = sorted(range(len(cuts)), key=lambda i: cuts[i].shape[1], reverse=True)[:TURN_CHECK_LINES]
+        if not widest:
+            return False
+        turned = self.line_predictor.predict_batch([cuts[i][::-1, ::-1] for i in widest])
+        return np.mean([confidence for _, confidence in turned]) > np.mean([readings[i][1] for i in widest])
+
+
+def median_aspect(regions: list[LineRegion]) -> float:
+    """The median width-to-height ratio of found lines' boxes (0 for none)."""
+    if not regions:
+        return 0.0
+    boxes = np.array([region.box for region in regions], dtype=float)
+    return float(np.median((boxes[:, 2] - boxes[:, 0]) / np.maximum(boxes[:, 3] - boxes[:, 1], 1)))
+
+
+def as_sent(points: np.ndarray, quarters: int, upright_shape: tuple[int, ...]) -> np.ndarray:
+    """(x, y) points on the upright page, `np.rot90(sent, quarters)` of shape `upright_shape`, on the page as sent."""
+    height, width = upright_shape[:2]
+    for _ in range(quarters % 4):  # Undo one counter-clockwise quarter turn.
+        points = np.stack([height - points[:, 1], points[:, 0]], axis=1)
+        height, width = width, height
+    return points
 
 
 def main() -> None:
