@@ -68,13 +68,15 @@ def create_app(recognizers: dict[str, ParagraphTextRecognizer], monitor: DriftMo
         return jsonify(answer)
 
     def read_line(predictor: LinePredictor, gray: np.ndarray) -> dict:
-        text, confidence = predictor.predict(gray)
+        text, confidence = predictor.predict(gray, upside_down=True)
         return {"pred": text, "conf": round(confidence, 4)}
 
     def read_page(recognizer: ParagraphTextRecognizer, gray: np.ndarray) -> dict:
-        lines = recognizer.predict(gray).lines
+        prediction = recognizer.predict(gray)
+        lines = prediction.lines
         return {
-            "pred": "\n".join(line.text for line in lines),
+            "pred": prediction.text,
+            "rotation": prediction.rotation,
             "conf": round(float(np.mean([line.confidence for line in lines])) if lines else 1.0, 4),
             "lines": [{"box": list(line.box), "text": line.text, "conf": round(line.confidence, 4)} for line in lines],
         }

@@ -290,6 +290,16 @@ def test_sixteen_bit_tiff_transparent_png_and_sideways_photo_read_the_same(api_s
     assert read_upload(api_server, exif_rotated_jpeg(path, tmp_path / "sideways.jpg"), mode)["pred"] == photo
 
 
+def test_turned_pages_and_upside_down_lines_are_read_upright(api_server):
+    for mode, path, rotation in (("page", PAGE, 270), ("line", LINE, 180)):
+        expected = read_upload(api_server, path, mode)
+        body, headers = multipart("file", path.name, png_bytes(Image.open(path).rotate(-rotation, expand=True)))
+        status, answer = api_server.call("POST", f"/v1/predict?mode={mode}", body, headers)
+        assert status == 200 and answer["pred"] == expected["pred"]
+        if mode == "page":
+            assert answer["rotation"] == rotation and expected["rotation"] == 0
+
+
 def test_unknown_mode_is_refused(api_server):
     status, answer = api_server.call(
         "POST", "/v1/predict?mode=paragraph", json.dumps({"image": data_url(LINE.read_bytes())}).encode(), JSON

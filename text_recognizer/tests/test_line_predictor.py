@@ -116,6 +116,16 @@ def test_lines_sent_as_sixteen_bit_tiff_transparent_png_or_sideways_photo_read_t
     assert Levenshtein.distance(photo, expected) <= 1  # JPEG's loss at quality 95.
 
 
+def test_an_upside_down_line_reads_right_when_asked(predictor):
+    gray = load_image(SUPPORT / "He said it was good..png")
+    upright = predictor.predict(gray)
+    assert predictor.predict(gray[::-1, ::-1])[0] != upright[0]  # Read as given, it makes no sense,
+    turned = [predictor.predict(gray[::-1, ::-1], upside_down=True)]  # but turned round, it reads right,
+    turned += predictor.predict_batch([gray, gray[::-1, ::-1]], upside_down=True)  # in a batch too.
+    assert [text for text, _ in turned] == [upright[0]] * 3
+    np.testing.assert_allclose([confidence for _, confidence in turned], upright[1], atol=1e-5)
+
+
 def test_bad_inputs_raise_clear_errors(tmp_path):
     corrupt = tmp_path / "corrupt.png"
     corrupt.write_bytes(b"\x89PNG\r\n\x1a\n not really")

@@ -74,6 +74,26 @@ def test_pages_sent_as_sixteen_bit_tiff_transparent_png_or_sideways_photo_read_t
     assert len(photo[0]) == len(TEXTS)
 
 
+@pytest.mark.parametrize("rotation", [90, 180, 270])
+def test_a_turned_page_is_read_upright_with_its_boxes_on_the_page_as_sent(rotation):
+    recognizer = ParagraphTextRecognizer()
+    upright = recognizer.predict(PAGE)
+    height, width = load_image(PAGE).shape
+    sent = Image.open(PAGE).rotate(-rotation, expand=True)  # Turned clockwise.
+    prediction = recognizer.predict(sent)
+    assert prediction.rotation == rotation and upright.rotation == 0
+    assert [line.text for line in prediction.lines] == [line.text for line in upright.lines]
+    boxes_as_sent = {  # Each upright box (x0, y0, x1, y1) after the page is turned clockwise.
+        90: lambda x0, y0, x1, y1: (height - y1, x0, height - y0, x1),
+        180: lambda x0, y0, x1, y1: (width - x1, height - y1, width - x0, height - y0),
+        270: lambda x0, y0, x1, y1: (y0, width - x1, y1, width - x0),
+    }[rotation]
+    expected = np.array([boxes_as_sent(*line.box) for line in upright.lines])
+    assert np.abs(np.array([line.box for line in prediction.lines]) - expected).max() <= 4
+    for line in prediction.lines:  # Polygons too lie on the page as sent.
+        assert np.array_equal(line.box[:2], np.floor(line.polygon.min(axis=0)))
+
+
 def test_blank_page_has_no_lines():
     prediction = ParagraphTextRecognizer().predict(np.full((300, 400), 230, dtype=np.uint8))
     assert prediction.text == "" and prediction.lines == []
