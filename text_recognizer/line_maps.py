@@ -5,32 +5,97 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image, ImageDraw
+from scipy import ndimage
 
 from text_recognizer.preprocessing import to_ink
 
 DETECTION_SIZE = 512  # Pages are scaled so that their longer side has this many pixels, then padded square.
+DENSE_PITCH = 14  # Pages whose lines lie closer than this at the detection size (pixels between baselines)...
+DETECTED_PITCH = 20  # ... are detected larger, at a size that spaces their lines this far apart, as trained,
+MAX_DETECTION_SIZE = 2048  # up to this size (the detector's time grows with its square).
+DETECTION_MULTIPLE = 16  # The detector halves its input four times.
+PITCH_STRIPS = 4  # Row profiles taken in this many vertical strips, so that a skewed page's lines stay apart.
+MIN_PITCH = 8  # Shortest distance between lines, in a page's pixels, that can hold legible writing.
+MIN_PROMINENCE = 0.2  # How far a page's row autocorrelation must rise from between lines to its pitch: regular lines.
+PITCH_SEARCH = 1.5  # Pitches searched, as a multiple of the largest that matters.
+FUNDAMENTAL_SHARE = 0.8  # The shortest lag whose peak is this near the highest is the pitch (not its multiples).
 CORE_SHRINK = 0.3  # A line's core leaves out this fraction of its height at the top and at the bottom.
 MAP_NAMES = ["line core", "line area"]  # The detector's output channels.
 
 
-def detection_scale(shape: tuple[int, ...]) -> float:
+def detection_scale(shape: tuple[int, ...], size: int = DETECTION_SIZE) -> float:
     """Factor that brings an image of `shape` (height, width) to the detection size along its longer side."""
-    return DETECTION_SIZE / max(shape[:2])
+    return size / max(shape[:2])
 
 
-def resize_to_detection(image: np.ndarray, resample: Image.Resampling = Image.Resampling.BILINEAR) -> np.ndarray:
-    """A uint8 image scaled to the detection size along its longer side and padded with zeros to a square."""
-    scale = detection_scale(image.shape)
+def resize_to_detection(
+    image: np.ndarray, resample: Image.Resampling = Image.Resampling.BILINEAR, size: int = DETECTION_SIZE
+) -> np.ndarray:
+    """A uint8 image scaled to `size` along its longer side and padded with zeros to a square."""
+    scale = detection_scale(image.shape, size)
     height, width = (max(1, round(n * scale)) for n in image.shape[:2])
     resized = np.asarray(Image.fromarray(image).resize((width, height), resample))
-    square = np.zeros((DETECTION_SIZE, DETECTION_SIZE), dtype=np.uint8)
+    square = np.zeros((size, size), dtype=np.uint8)
     square[:height, :width] = resized
     return square
 
 
-def detection_input(gray: np.ndarray) -> np.ndarray:
+def detection_input(gray: np.ndarray, size: int = DETECTION_SIZE) -> np.ndarray:
     """A grayscale page as the detector's input: uint8 ink (255 full ink on 0), detection size, padded square."""
-    return resize_to_detection((to_ink(gray) * 255).round().astype(np.uint8))
+    return resize_to_detection(page_ink(gray), size=size)
+
+
+def page_ink(gray: np.ndarray) -> np.ndarray:
+    """A page's ink as uint8, 255 full ink on 0."""
+    return (to_ink(gray) * 255).round().astype(np.uint8)
+
+
+def page_detection_input(gray: np.ndarray) -> np.ndarray:
+    """The detector's input for a page to read: at the detection size, or larger for a page of dense lines (see
+    `detection_size`)."""
+    ink = page_ink(gray)
+    return resize_to_detection(ink, size=detection_size(ink))
+
+
+def detection_size(ink: np.ndarray) -> int:
+    """`DETECTION_SIZE`, or for a page whose lines would lie closer than `DENSE_PITCH` there, the size that spaces
+    them `DETECTED_PITCH` apart (never above `MAX_DETECTION_SIZE`, nor above the page's own size)."""
+    longest = max(ink.shape[:2])
+    pitch = line_pitch(ink, int(np.ceil(DENSE_PITCH / detection_scale(ink.shape))))
+    if pitch is None or pitch * detection_scale(ink.shape) >= DENSE_PITCH:
+        return DETECTION_SIZE
+    wanted = int(np.ceil(DETECTED_PITCH * longest / pitch / DETECTION_MULTIPLE)) * DETECTION_MULTIPLE
+    own = int(np.ceil(longest / DETECTION_MULTIPLE)) * DETECTION_MULTIPLE
+    return max(DETECTION_SIZE, min(wanted, MAX_DETECTION_SIZE, own))
+
+
+def line_pitch(ink: np.ndarray, most: int) -> int | None:
+    """The distance between a page's lines in its pixels where it is at most about `most`, else None (also for a
+    page without regular lines): the first lag at which its rows' ink repeats nearly as well as it repeats best.
+
+    The row profiles (of vertical strips, so that a skewed page's lines stay apart) lose what varies more slowly
+    than lines that far apart, such as the length of the lines or a margin's notes.
+    """
+    height = ink.shape[0]
+    longest = min(int(PITCH_SEARCH * most), height // 2 - 1)
+    if longest <= MIN_PITCH:
+        return None
+    correlation = np.zeros(longest + 2)
+    for strip in np.array_split(ink.astype(np.float64), PITCH_STRIPS, axis=1):
+        profile = strip.mean(axis=1)
+        profile -= ndimage.uniform_filter1d(profile, 2 * longest + 1, mode="nearest")
+        spectrum = np.fft.rfft(profile, 2 * height)
+        correlation += np.fft.irfft(spectrum * np.conj(spectrum))[: longest + 2]  # Strips weigh as their ink varies.
+    if correlation[0] <= 0:
+        return None
+    correlation /= correlation[0]
+    lags = np.arange(MIN_PITCH, longest + 1)
+    peaks = lags[(correlation[lags] >= correlation[lags - 1]) & (correlation[lags] > correlation[lags + 1])]
+    if len(peaks) == 0:
+        return None
+    pitch = int(peaks[np.argmax(correlation[peaks] >= FUNDAMENTAL_SHARE * correlation[peaks].max())])
+    between = correlation[pitch // 4 : pitch].min()  # The rows between lines, where ink repeats least.
+    return pitch if correlation[pitch] - between >= MIN_PROMINENCE else None
 
 
 def polygon_mask(polygon: np.ndarray, size: int = DETECTION_SIZE) -> np.ndarray:

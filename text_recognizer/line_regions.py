@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from PIL import Image, ImageDraw
 from scipy import ndimage
 
 from text_recognizer.line_maps import detection_scale
@@ -110,8 +111,9 @@ def mask_polygon(mask: np.ndarray) -> np.ndarray:
 
 
 def line_regions_of_maps(maps: np.ndarray, image_shape: tuple[int, ...]) -> list[LineRegion]:
-    """The lines of the detector's output, as polygons and boxes in the pixels of an image of `image_shape`."""
-    scale = detection_scale(image_shape)
+    """The lines of the detector's output (at any detection size), as polygons and boxes in the pixels of an image
+    of `image_shape`."""
+    scale = detection_scale(image_shape, len(maps))
     height, width = image_shape[:2]
     found = []
     for mask in line_masks(maps):
@@ -130,6 +132,34 @@ def match_lines(found: list[np.ndarray], true: list[np.ndarray]) -> int:
             inter = np.count_nonzero(a & b)
             if inter:
                 pairs.append((inter / np.count_nonzero(a | b), i, j))
+    return _matched(pairs)
+
+
+def match_polygons(found: list[np.ndarray], true: list[np.ndarray]) -> int:
+    """`match_lines` for line polygons ((n, 2) x, y points) in a page's own pixels: each pair whose boxes meet is
+    drawn within the box around both, so that pages of any size and line count are scored at full resolution."""
+    pairs = []
+    for i, a in enumerate(found):
+        for j, b in enumerate(true):
+            low = np.floor(np.minimum(a.min(axis=0), b.min(axis=0))).astype(int)
+            high = np.ceil(np.maximum(a.max(axis=0), b.max(axis=0))).astype(int) + 1
+            if (a.min(axis=0) > b.max(axis=0)).any() or (b.min(axis=0) > a.max(axis=0)).any():
+                continue
+            mask_a, mask_b = (_drawn(polygon - low, high - low) for polygon in (a, b))
+            inter = np.count_nonzero(mask_a & mask_b)
+            if inter:
+                pairs.append((inter / np.count_nonzero(mask_a | mask_b), i, j))
+    return _matched(pairs)
+
+
+def _drawn(polygon: np.ndarray, size: np.ndarray) -> np.ndarray:
+    mask = Image.new("1", (int(size[0]), int(size[1])), 0)
+    ImageDraw.Draw(mask).polygon([(float(x), float(y)) for x, y in polygon], fill=1, outline=1)
+    return np.asarray(mask)
+
+
+def _matched(pairs: list[tuple[float, int, int]]) -> int:
+    """Matches made greedily from the highest IoU down, each line at most once, at IoU ≥ `IOU_MATCH`."""
     used_found, used_true = set(), set()
     for iou, i, j in sorted(pairs, reverse=True):
         if iou >= IOU_MATCH and i not in used_found and j not in used_true:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from text_recognizer import WEIGHTS_DIR
-from text_recognizer.line_maps import detection_input
+from text_recognizer.line_maps import page_detection_input
 from text_recognizer.line_predictor import BACKENDS, DECODERS, LinePredictor, keras_runner, onnx_runner
 from text_recognizer.line_regions import LineRegion, line_regions_of_maps
 from text_recognizer.preprocessing import ImageInput, cut_line, load_image
@@ -78,8 +78,8 @@ class ParagraphTextRecognizer:
 
     def maps(self, image: ImageInput) -> np.ndarray:
         """The detector's two maps of a page at the detection scale: (size, size, 2) probabilities of each pixel
-        being in a line's core band and in a line's area."""
-        return self._detect(detection_input(load_image(image))[None, :, :, None].astype(np.float32))[0]
+        being in a line's core band and in a line's area (size 512, larger for a page of dense lines)."""
+        return self._detect(page_detection_input(load_image(image))[None, :, :, None].astype(np.float32))[0]
 
     def detect(self, image: ImageInput) -> list[LineRegion]:
         """The lines of a page, top to bottom, as polygons and boxes in its pixels."""

@@ -107,35 +107,50 @@ def _stack(arrays: list[np.ndarray], shape: tuple[int, ...]) -> np.ndarray:
     return np.stack(arrays) if arrays else np.zeros((0, *shape), dtype=np.uint8)
 
 
-def _render_task(task: tuple[tuple[Path, ...], tuple[int, ...]]) -> PageSample:
-    fonts, seed = task
+def _render_task(task: tuple[tuple[Path, ...], tuple[int, ...], tuple[int, int], tuple[int, int]]) -> PageSample:
+    fonts, seed, lines_per_page, line_length = task
     rng = np.random.default_rng(seed)
     generator = SentenceGenerator(None, seed=int(rng.integers(1 << 31)))
-    count = int(rng.integers(LINES_PER_PAGE[0], LINES_PER_PAGE[1] + 1))
-    longest = int(rng.integers(*LINE_LENGTH))
+    count = int(rng.integers(lines_per_page[0], lines_per_page[1] + 1))
+    longest = int(rng.integers(*line_length))
     texts = [generator.generate(int(rng.integers(longest // 3, longest + 1))) for _ in range(count)]
     image, polygons = synthetic_pages.render_page(texts, fonts, rng)
     return PageSample(image, polygons, texts)
 
 
 class SyntheticPagesDataset(PagesDataset):
-    """Synthetic paragraphs of 2 to 15 handwritten lines (see `synthetic_pages`); the test pages' fonts are held out.
+    """Synthetic paragraphs of handwritten lines (see `synthetic_pages`); the test pages' fonts are held out.
 
     Args:
         num_train: training pages (a tenth validates).
         num_test: test pages.
         seed: seed of the text and the rendering.
+        lines_per_page: fewest and most lines of a page (2 to 15; a dense A4 page holds 40 to 60).
+        line_length: fewest and most characters of a page's longest lines (12 to 40; an A4 page's, 50 to 70).
     """
 
-    def __init__(self, num_train: int = 1500, num_test: int = 100, seed: int = 0) -> None:
+    def __init__(
+        self,
+        num_train: int = 1500,
+        num_test: int = 100,
+        seed: int = 0,
+        lines_per_page: tuple[int, int] = LINES_PER_PAGE,
+        line_length: tuple[int, int] = LINE_LENGTH,
+    ) -> None:
         if min(num_train, num_test) <= 0:
             raise ValueError("num_train and num_test must be positive")
+        for name, (fewest, most) in (("lines_per_page", lines_per_page), ("line_length", line_length)):
+            if not 1 <= fewest <= most:
+                raise ValueError(f"{name} must be (fewest, most) with 1 <= fewest <= most, got {(fewest, most)}")
         self.num_train, self.num_test, self.seed = num_train, num_test, seed
+        self.lines_per_page, self.line_length = tuple(lines_per_page), tuple(line_length)
         self.fonts = find_fonts()
 
     def version(self) -> str:
-        """Fonts, sizes and seed."""
-        return f"synthetic-{fonts_fingerprint(self.fonts)}-{self.num_train}-{self.num_test}-s{self.seed}"
+        """Fonts, sizes, seed and (where not the defaults) lines per page and line length."""
+        shape = "" if self.lines_per_page == LINES_PER_PAGE else "-lines{}-{}".format(*self.lines_per_page)
+        shape += "" if self.line_length == LINE_LENGTH else "-length{}-{}".format(*self.line_length)
+        return f"synthetic-{fonts_fingerprint(self.fonts)}-{self.num_train}-{self.num_test}-s{self.seed}{shape}"
 
     def pages(self, split: str) -> list[PageSample]:
         """Rendered pages: the training pages' last tenth validates."""
@@ -145,7 +160,7 @@ class SyntheticPagesDataset(PagesDataset):
                   self.num_train), "test": range(self.num_test)}  # fmt: skip
         fonts = font_sets["test" if split == "test" else "train"]
         split_id = 1 if split == "test" else 0
-        tasks = [(fonts, (self.seed, split_id, i)) for i in ranges[split]]
+        tasks = [(fonts, (self.seed, split_id, i), self.lines_per_page, self.line_length) for i in ranges[split]]
         with multiprocessing.get_context("spawn").Pool(os.cpu_count()) as pool:
             return pool.map(_render_task, tasks, chunksize=16)
 

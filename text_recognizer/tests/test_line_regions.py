@@ -1,7 +1,15 @@
 import numpy as np
 
-from text_recognizer.line_maps import DETECTION_SIZE, core_band, line_maps, polygon_mask
-from text_recognizer.line_regions import line_masks, line_regions_of_maps, match_lines
+from text_recognizer.line_maps import (
+    DETECTION_SIZE,
+    MAX_DETECTION_SIZE,
+    core_band,
+    detection_size,
+    line_maps,
+    line_pitch,
+    polygon_mask,
+)
+from text_recognizer.line_regions import line_masks, line_regions_of_maps, match_lines, match_polygons
 
 
 def box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -50,3 +58,34 @@ def test_matching_counts_each_true_line_once():
     halves = [polygon_mask(box(20, 100, 180, 140)), polygon_mask(box(240, 100, 400, 140))]
     assert match_lines(halves, true) == 0  # Each part overlaps it at IoU below 0.5.
     assert match_lines([true[0], true[0]], true) == 1
+
+
+def striped_page(height: int, width: int, pitch: int, line_height: int) -> np.ndarray:
+    ink = np.zeros((height, width), dtype=np.uint8)
+    for top in range(pitch // 2, height - line_height, pitch):
+        ink[top : top + line_height, width // 10 : -width // 10] = 255
+    return ink
+
+
+def test_line_pitch_is_the_distance_between_lines():
+    assert line_pitch(striped_page(3000, 2000, 30, 12), 100) == 30
+    assert line_pitch(striped_page(1000, 800, 57, 20), 60) == 57
+    assert line_pitch(striped_page(1000, 800, 57, 20), 30) is None  # Farther apart than asked.
+    assert line_pitch(np.zeros((1000, 800), dtype=np.uint8), 60) is None
+    noise = (np.random.default_rng(0).random((1000, 800)) < 0.05).astype(np.uint8) * 255
+    assert line_pitch(noise, 60) is None  # Ink without regular lines.
+
+
+def test_dense_pages_are_detected_larger_so_that_their_lines_lie_apart():
+    assert detection_size(striped_page(1400, 1000, 60, 20)) == DETECTION_SIZE  # 22 px apart at 512: as trained.
+    assert detection_size(striped_page(3000, 2000, 30, 12)) == 2000  # 5 px apart at 512; 20 px at 2000.
+    assert detection_size(striped_page(3500, 2400, 12, 5)) == MAX_DETECTION_SIZE
+    assert detection_size(striped_page(900, 600, 10, 4)) == 912  # Never beyond the page's own size.
+
+
+def test_polygons_match_at_full_resolution():
+    line = np.array([[100, 1000], [2000, 1000], [2000, 1030], [100, 1030]], dtype=float)
+    neighbour = line + [0, 34]
+    assert match_polygons([line, neighbour], [line + [0, 3], neighbour]) == 2
+    assert match_polygons([line + [0, 20]], [line, neighbour]) == 0  # Across two lines: matches neither.
+    assert match_polygons([], [line]) == 0
