@@ -13,7 +13,6 @@ from typing import Any
 import keras
 import numpy as np
 
-from text_recognizer import WEIGHTS_DIR
 from text_recognizer.datasets.dataset import Dataset, atomic_path
 from text_recognizer.datasets.sequence import DatasetSequence
 from text_recognizer.models.checkpoint import EpochCheckpoint, StopOnNonFiniteLoss
@@ -362,10 +361,10 @@ class Model:
             "keras_version": keras.__version__,
         }
 
-    def save(self, extra: dict[str, Any], weights_dir: Path | None = None) -> Path:
-        """Write `<name>.weights.h5`, `<name>.onnx` (on TensorFlow) and `<name>.json` atomically; return the JSON's
-        path."""
-        weights_dir = weights_dir or WEIGHTS_DIR
+    def save(self, extra: dict[str, Any], weights_dir: Path) -> Path:
+        """Write `<name>.weights.h5`, `<name>.onnx` (on TensorFlow) and `<name>.json` atomically into `weights_dir`
+        (a run directory; shipped weights are staged from runs by `update_model_with_best_experiment.py`); return the
+        JSON's path."""
         weights_dir.mkdir(parents=True, exist_ok=True)
         stem = weights_dir / self.name
         tmp_weights = weights_dir / f".{self.name}.{os.getpid()}.tmp.weights.h5"

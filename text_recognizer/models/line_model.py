@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,8 @@ class LineModel(Model):
         """
         if self.char_width is None:
             self.char_width = char_widths(dataset.x_train, dataset.y_train, self.blank)
-        else:
+        else:  # A copy of the dataset holds the stretched lines: the caller's stays as it was.
+            dataset = copy.copy(dataset)
             dataset.x_train = stretch_narrow_lines(dataset.x_train, dataset.y_train, self.char_width, self.blank)
         return super().fit(dataset, train_args, callbacks, run_dir)
 

@@ -15,10 +15,6 @@ def predictor():
     return CharacterPredictor()
 
 
-def test_support_images_exist():
-    assert len(IMAGES) == 20
-
-
 @pytest.mark.parametrize("path", IMAGES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_reads_support_image_exactly(predictor, path):
     char, confidence = predictor.predict(path)

@@ -25,10 +25,6 @@ def predictor(request):
     return LinePredictor(model, backend=backend)
 
 
-def test_support_lines_exist():
-    assert len(IMAGES) == 5
-
-
 def test_reads_support_lines_within_the_cer_floor(predictor):
     results = predictor.predict_batch(IMAGES)
     for path, (text, confidence) in zip(IMAGES, results, strict=True):
