@@ -46,7 +46,8 @@ def test_regions_are_in_the_pixels_of_the_input_image():
     (region,) = line_regions_of_maps(maps, (DETECTION_SIZE * 2, DETECTION_SIZE))  # A page twice as tall as wide.
     x0, y0, x1, y1 = region.box
     assert abs(x0 - 80) <= 2 and abs(y0 - 200) <= 2 and abs(x1 - 402) <= 4 and abs(y1 - 262) <= 4
-    assert region.polygon.min() >= 0 and region.polygon[:, 0].max() <= DETECTION_SIZE
+    low, high = region.polygon.min(axis=0), region.polygon.max(axis=0)  # The outline hugs the line, scaled alike.
+    assert (np.abs(low - [80, 200]) <= 2).all() and (np.abs(high - [402, 262]) <= 4).all()
 
 
 def test_an_empty_map_has_no_lines():

@@ -162,6 +162,10 @@ def test_a_non_finite_loss_stops_the_run_and_keeps_the_last_good_checkpoint(data
     assert result.returncode == 2 and "has ended already" in result.stderr
 
 
+# Moments after the first epoch starts at which the run is killed: in an epoch, its validation or its checkpoint.
+KILL_AFTER_S = (0.7, 2.2, 3.6)
+
+
 def test_a_killed_run_resumes_losing_at_most_one_epoch(data_root, test_fonts, runs_root, tmp_path):
     experiment = {
         **CHARACTERS,
@@ -170,14 +174,13 @@ def test_a_killed_run_resumes_losing_at_most_one_epoch(data_root, test_fonts, ru
         "train_args": {"epochs": 5, "batch_size": 16, "early_stopping": False},
     }
     env = {"TEXT_RECOGNIZER_DATA": str(data_root), runs.RUNS_ENV: str(runs_root)}
-    rng = np.random.default_rng()
     args = [json.dumps(experiment)]
-    for attempt in range(3):
+    for attempt, kill_after_s in enumerate(KILL_AFTER_S):
         log = tmp_path / f"attempt{attempt}.log"
         process = run_command(args, env, log)
         while "Epoch " not in log.read_text() and process.poll() is None:
             time.sleep(0.2)
-        time.sleep(rng.uniform(0.5, 4.0))  # A random moment: in an epoch, its validation or its checkpoint.
+        time.sleep(kill_after_s)
         process.send_signal(signal.SIGKILL)
         process.wait()
         run_dir = only_run(runs_root / "tiny")
