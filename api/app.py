@@ -2,7 +2,7 @@
 read a page of several lines, `model=accurate` to read with the accurate line model), `/metrics`, web page.
 
 Run with `python api/app.py` (port from $PORT, default 8000) or, in production,
-`gunicorn --workers 2 --bind 0.0.0.0:8000 --access-logfile - api.app:app`.
+`gunicorn -c api/gunicorn.conf.py --workers 2 --bind 0.0.0.0:8000 --access-logfile - api.app:app`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from flask import Flask, Response, jsonify, request, send_from_directory
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from werkzeug.exceptions import HTTPException
 
-from api.monitoring import LATENCY, REQUESTS, DriftMonitor, observe
+from api.monitoring import LATENCY, REQUESTS, DriftMonitor, metrics_registry, observe
 from api.payload import ApiError, image_from_request
 from text_recognizer.line_predictor import LINE_MODELS, LinePredictor
 from text_recognizer.paragraph_text_recognizer import ParagraphTextRecognizer
@@ -83,7 +83,7 @@ def create_app(recognizers: dict[str, ParagraphTextRecognizer], monitor: DriftMo
 
     @app.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(metrics_registry()), mimetype=CONTENT_TYPE_LATEST)
 
     @app.get("/app/")
     @app.get("/app/<path:name>")

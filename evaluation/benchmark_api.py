@@ -53,19 +53,12 @@ def rss_mib(pid: int) -> float:
     return total_kib / 1024
 
 
-def start_server(port: int, workers: int) -> tuple[subprocess.Popen, float]:
-    """Start gunicorn with the API and wait for its health check; return it and the seconds to the first answer."""
+def start_server(port: int, workers: int, extra: tuple[str, ...] = ()) -> tuple[subprocess.Popen, float]:
+    """Start gunicorn with the API as in production (`api/gunicorn.conf.py`, plus `extra` options) and wait for its
+    health check; return it and the seconds to the first answer."""
     start = time.perf_counter()
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "--workers",
-        str(workers),
-        "--bind",
-        f"127.0.0.1:{port}",
-        "api.app:app",
-    ]
+    command = [sys.executable, "-m", "gunicorn", "-c", "api/gunicorn.conf.py", "--workers", str(workers)]
+    command += ["--bind", f"127.0.0.1:{port}", *extra, "api.app:app"]
     server = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while time.perf_counter() - start < START_TIMEOUT_S:
         if request(port, "GET", "/")[0] == 200:
@@ -73,6 +66,16 @@ def start_server(port: int, workers: int) -> tuple[subprocess.Popen, float]:
         time.sleep(0.05)
     server.kill()
     raise RuntimeError(f"The API did not answer within {START_TIMEOUT_S} s")
+
+
+def metrics_text(port: int) -> str:
+    """The API's /metrics page."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        connection.request("GET", "/metrics")
+        return connection.getresponse().read().decode()
+    finally:
+        connection.close()
 
 
 def main() -> None:
