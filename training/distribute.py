@@ -18,8 +18,6 @@ import contextlib
 import os
 from typing import Any
 
-import keras
-
 DISTRIBUTE_CHOICES = ("none", "mirrored", "multi_worker")
 MULTI_WORKER_ON_TENSORFLOW = (
     "train_args.distribute 'multi_worker' runs on JAX only: Keras 3 cannot fit under TensorFlow's "
@@ -35,6 +33,8 @@ def distribution_scope(kind: str) -> contextlib.AbstractContextManager:
         raise ValueError(f"train_args.distribute must be one of {', '.join(DISTRIBUTE_CHOICES)}, got {kind!r}")
     if kind == "none":
         return contextlib.nullcontext()
+    import keras  # Only now: the GPUs a run uses are chosen before any framework starts.
+
     backend = keras.backend.backend()
     if backend == "tensorflow":
         if kind == "multi_worker":
@@ -60,6 +60,7 @@ def _tensorflow_strategy() -> Any:
 
 def _jax_distribution(kind: str) -> Any:
     import jax
+    import keras
 
     if kind == "multi_worker":
         count, index = os.environ.get("JAX_NUM_PROCESSES"), os.environ.get("JAX_PROCESS_ID")

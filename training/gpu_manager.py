@@ -18,7 +18,7 @@ LOCK_DIR_ENV = "TEXT_RECOGNIZER_GPU_LOCK_DIR"
 POLL_SECONDS = 5.0
 
 logger = logging.getLogger(__name__)
-_held: list[IO[str]] = []  # Open lock files of this process: closing one would free its GPU.
+_held: dict[int, IO[str]] = {}  # Open lock files of this process by GPU: closing one frees its GPU.
 
 
 def lock_dir() -> Path:
@@ -27,17 +27,23 @@ def lock_dir() -> Path:
 
 
 def gpu_count() -> int:
-    """Number of NVIDIA GPUs that NVML sees (0 without a driver)."""
+    """Number of NVIDIA GPUs that NVML sees: 0 where there is no NVML library or no driver. Any other NVML failure
+    (a driver in a bad state, a library that does not match it) is a ValueError: training must not fall back to the
+    CPU unnoticed."""
     try:
         import pynvml
-
-        pynvml.nvmlInit()
-        try:
-            return int(pynvml.nvmlDeviceGetCount())
-        finally:
-            pynvml.nvmlShutdown()
-    except Exception:  # NVML missing or no driver: no GPUs.
+    except ImportError:
         return 0
+    try:
+        pynvml.nvmlInit()
+    except pynvml.NVMLError as e:
+        if e.value in (pynvml.NVML_ERROR_LIBRARY_NOT_FOUND, pynvml.NVML_ERROR_DRIVER_NOT_LOADED):
+            return 0
+        raise ValueError(f"NVML cannot count the GPUs ({e}); check the NVIDIA driver with nvidia-smi") from e
+    try:
+        return int(pynvml.nvmlDeviceGetCount())
+    finally:
+        pynvml.nvmlShutdown()
 
 
 def try_acquire(index: int) -> bool:
@@ -53,29 +59,42 @@ def try_acquire(index: int) -> bool:
     handle.truncate()
     handle.write(f"{os.getpid()}\n")
     handle.flush()
-    _held.append(handle)
+    _held[index] = handle
     return True
 
 
-def acquire_free_gpu(count: int | None = None, timeout_s: float | None = None) -> int:
-    """Block until a GPU is free, take it and return its index.
+def release(index: int) -> None:
+    """Free a GPU this process holds."""
+    _held.pop(index).close()
+
+
+def acquire_free_gpus(wanted: int = 1, count: int | None = None, timeout_s: float | None = None) -> list[int]:
+    """Block until `wanted` GPUs are free at once, take them and return their indices.
+
+    A process holds none while it waits (it takes all at once or lets go), so jobs that wait for several GPUs
+    never block each other.
 
     Args:
+        wanted: how many GPUs.
         count: number of GPUs to choose from; NVML's count when None.
         timeout_s: give up with a ValueError after this many seconds; wait forever when None.
-
-    Returns:
-        The index of the GPU now held by this process.
     """
     count = gpu_count() if count is None else count
     if count <= 0:
-        raise ValueError("No NVIDIA GPU found for --gpu -1; pass --gpu 0 or run on a machine with GPUs")
+        raise ValueError("No NVIDIA GPU found to take; train on the CPU without --gpus, or on a machine with GPUs")
+    if not 1 <= wanted <= count:
+        raise ValueError(f"Cannot take {wanted} GPUs: this machine has {count}")
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while True:
+        taken = []
         for index in range(count):
-            if try_acquire(index):
-                logger.info("Using GPU %d", index)
-                return index
+            if len(taken) < wanted and try_acquire(index):
+                taken.append(index)
+        if len(taken) == wanted:
+            logger.info("Using GPU %s", ", ".join(map(str, taken)))
+            return taken
+        for index in taken:
+            release(index)
         if deadline is not None and time.monotonic() > deadline:
-            raise ValueError(f"All {count} GPUs stayed busy for {timeout_s} s")
+            raise ValueError(f"{wanted} of the {count} GPUs were never free at once within {timeout_s} s")
         time.sleep(POLL_SECONDS)

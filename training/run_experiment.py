@@ -88,18 +88,22 @@ def _check_train_args(train_args: dict[str, Any]) -> None:
             raise ValueError(f"train_args.{key} must be a {kind}, got {json.dumps(value)}")
 
 
-def select_gpu(gpu: int) -> None:
-    """Expose only GPU `gpu` to the backend; a negative number asks the GPU manager for a free one, or trains on
-    the CPU where there is no GPU (so a sweep's commands run anywhere)."""
-    if gpu < 0:
-        from training.gpu_manager import acquire_free_gpu, gpu_count
+def select_gpus(gpu: int, gpus: int | None) -> None:
+    """Show the framework only the GPUs the run may use, before any framework loads: `gpus` free GPUs (waiting until
+    that many are free at once) for `train_args.distribute` "mirrored"; else GPU `gpu`, or where it is negative, a
+    free GPU, or the CPU where there is no GPU (so a sweep's commands run anywhere)."""
+    from training.gpu_manager import acquire_free_gpus, gpu_count
 
-        if gpu_count() == 0:
-            logger.warning("No NVIDIA GPU found: training on the CPU")
-            os.environ["CUDA_VISIBLE_DEVICES"] = ""
-            return
-        gpu = acquire_free_gpu()
-    os.environ["CUDA_VISIBLE_DEVICES"] = str(gpu)
+    if gpus is not None:
+        indices = acquire_free_gpus(gpus)
+    elif gpu >= 0:
+        indices = [gpu]
+    elif gpu_count() == 0:
+        logger.warning("No NVIDIA GPU found: training on the CPU")
+        indices = []
+    else:
+        indices = acquire_free_gpus(1)
+    os.environ["CUDA_VISIBLE_DEVICES"] = ",".join(map(str, indices))
 
 
 def wandb_callbacks(config: dict[str, Any], run_dir: Path) -> list:
@@ -202,14 +206,15 @@ def run_callbacks(run_dir: Path, dataset: Any, model: Any, use_wandb: bool, conf
     """The callbacks that fill the run directory (and W&B): timings, GPU use, metrics CSV, curves, predictions."""
     import keras
 
+    from training.callbacks import CurvesPlot, EpochTimer, PredictionImages
     from training.gpu_util_sampler import GpuUtilSampler
 
-    callbacks = [runs.EpochTimer(), GpuUtilSampler()]
+    callbacks = [EpochTimer(), GpuUtilSampler()]
     if hasattr(model, "predict_texts"):  # Line models: show a few validation lines as read each epoch.
         rows = model.fit_rows(dataset, config["train_args"])[1][: runs.PREDICTION_LINES]
-        callbacks.append(runs.PredictionImages(run_dir, model, dataset.x_train[rows], dataset.y_train[rows]))
+        callbacks.append(PredictionImages(run_dir, model, dataset.x_train[rows], dataset.y_train[rows]))
     # Appending, so that a resumed run keeps its earlier epochs.
-    callbacks += [keras.callbacks.CSVLogger(str(run_dir / runs.METRICS), append=True), runs.CurvesPlot(run_dir)]
+    callbacks += [keras.callbacks.CSVLogger(str(run_dir / runs.METRICS), append=True), CurvesPlot(run_dir)]
     return callbacks + (wandb_callbacks(config, run_dir) if use_wandb else [])
 
 
@@ -273,7 +278,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of a run (shipped models record theirs, and a test parses each with this)."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("experiment_config", nargs="?", help='JSON, e.g. \'{"dataset": "EmnistDataset", ...}\'')
-    parser.add_argument("--gpu", type=int, default=0, help="GPU index; negative: take a free GPU")
+    gpu = parser.add_mutually_exclusive_group()
+    gpu.add_argument("--gpu", type=int, default=0, help="GPU index; negative: take a free GPU")
+    gpu.add_argument("--gpus", type=int, help='take N free GPUs (for train_args.distribute "mirrored")')
     parser.add_argument("--nowandb", action="store_true", help="do not track with Weights & Biases")
     parser.add_argument(
         "--init-from",
@@ -293,8 +300,8 @@ def main(argv: list[str] | None = None) -> None:
     command = shlex.join(["python", "training/run_experiment.py", *(sys.argv[1:] if argv is None else argv)])
     commit = runs.source_commit()  # Before any code is imported, so the run names the code it runs.
     try:
+        select_gpus(args.gpu, args.gpus)
         config, run_dir, init_from = start_run(args, command)
-        select_gpu(args.gpu)
         with distribution_scope(config["train_args"].get("distribute", "none")):
             dataset, model = build_experiment(config)
             if init_from:

@@ -10,7 +10,7 @@ from typing import Any
 
 from text_recognizer import WEIGHTS_DIR
 from text_recognizer.datasets.dataset import DownloadError, atomic_path
-from text_recognizer.models.checkpoint import BEST, CHECKPOINT
+from text_recognizer.run_files import BEST, CHECKPOINT
 from training import runs
 from training.artifact_store import ArtifactStore, StoreError, store_key
 from training.compare_runs import rank_key

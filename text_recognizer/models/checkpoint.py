@@ -11,9 +11,7 @@ import keras
 import numpy as np
 
 from text_recognizer.datasets.dataset import atomic_path
-
-CHECKPOINT = "checkpoint.npz"  # The last finished epoch: weights, optimizer state, epoch, dropout state.
-BEST = "best.npz"  # The weights of the best epoch so far by the model's monitored metric.
+from text_recognizer.run_files import BEST, CHECKPOINT
 
 
 def _write_arrays(path: Path, arrays: dict[str, np.ndarray]) -> None:

@@ -14,6 +14,7 @@ from text_recognizer.models import load_model
 from text_recognizer.pretrained import ATTRIBUTION
 from text_recognizer.pretrained import PRETRAINED as PUBLISHED
 from text_recognizer.tests.test_line_folder_dataset import TEXTS, write_lines
+from training.gpu_manager import gpu_count
 from training.run_experiment import PRETRAINED, build_experiment, build_parser, init_weights, main, parse_experiment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -220,3 +221,24 @@ def test_every_shipped_model_records_a_command_that_runs_today(artifact):
     assert (experiment["model"], experiment["network"]) == (config["model"], config["network"])
     assert args.init_from is None or str(args.init_from) == PRETRAINED or args.init_from.exists()
     assert config["commit"] and config["data_version"] and config["run"] and config["best_epoch"]
+
+
+def test_run_tools_load_no_framework_before_the_gpus_are_chosen():
+    code = (
+        "import sys, training.run_experiment, training.compare_runs, training.update_model_with_best_experiment; "
+        "print(sorted(m for m in ('tensorflow', 'keras', 'jax', 'torch') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(gpu_count() > 0, reason="this machine has GPUs: --gpus takes them")
+def test_asking_for_gpus_where_there_are_none_is_an_error(data_root):
+    result = subprocess.run(
+        [sys.executable, "training/run_experiment.py", "--nowandb", "--gpus", "2", json.dumps(TINY)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "No NVIDIA GPU found to take; train on the CPU without --gpus" in result.stderr

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from text_recognizer.models import CharacterModel, load_model
-from text_recognizer.models.checkpoint import BEST, CHECKPOINT
+from text_recognizer.run_files import BEST, CHECKPOINT
 from training import runs
 from training.compare_runs import table
 from training.gpu_util_sampler import visible_gpu_handles
