@@ -22,6 +22,11 @@ def test_reads_support_image_exactly(predictor, path):
     assert confidence > 0.7
 
 
+def test_reads_the_real_emnist_references(predictor, shared):
+    images = sorted((shared("reference-samples") / "emnist").glob("*.png"))  # Real EMNIST characters: 8, U, e.
+    assert [predictor.predict(path)[0] for path in images] == [path.stem for path in images] and images
+
+
 def test_same_answer_for_path_pil_array_and_inverted_array(predictor):
     path = SUPPORT / "paper" / "G.png"
     array = np.asarray(Image.open(path).convert("L"))

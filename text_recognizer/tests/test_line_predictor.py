@@ -33,6 +33,17 @@ def test_reads_support_lines_within_the_cer_floor(predictor):
     assert character_error_rate([text for text, _ in results], [path.stem for path in IMAGES]) < SUPPORT_CER_FLOOR
 
 
+REAL_LINE_CER_FLOOR = {"default": 0.4, "accurate": 0.3}  # The six real FSDL line crops; untrained: about 1.
+
+
+def test_reads_real_reference_lines_within_the_cer_floor(predictor, shared):
+    samples = shared("reference-samples")
+    images = sorted((samples / "iam_lines").glob("*.png")) + sorted((samples / "emnist_lines").glob("*.png"))
+    texts = [text for text, _ in predictor.predict_batch(images)]
+    model = next(name for name, path in LINE_MODELS.items() if path.stem == predictor.name)
+    assert len(images) == 6 and character_error_rate(texts, [path.stem for path in images]) < REAL_LINE_CER_FLOOR[model]
+
+
 def test_batch_matches_single_predictions(predictor):
     batch, single = predictor.predict_batch(IMAGES), [predictor.predict(p) for p in IMAGES]
     assert [text for text, _ in batch] == [text for text, _ in single]  # Lines of any width, read together.
