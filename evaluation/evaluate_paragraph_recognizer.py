@@ -31,7 +31,7 @@ from text_recognizer.datasets.pages_dataset import PageSample, PageXmlPagesDatas
 from text_recognizer.datasets.real_handwriting import COLLECTIONS, import_collection
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
 from text_recognizer.line_predictor import DECODERS, LinePredictor
-from text_recognizer.line_regions import match_polygons
+from text_recognizer.line_regions import match_lines
 from text_recognizer.metrics import character_error_rate
 from text_recognizer.paragraph_text_recognizer import DEFAULT_DETECTOR, ParagraphTextRecognizer
 from text_recognizer.preprocessing import load_image, to_ink
@@ -145,7 +145,7 @@ def score_pages(read: Reader, pages: list[PageSample]) -> dict[str, float]:
         exact += len(lines) == len(page.texts)
         if page.polygons:
             found, true = found + len(lines), true + len(page.polygons)
-            matched += match_polygons([polygon for polygon, _ in lines], page.polygons)
+            matched += match_lines([polygon for polygon, _ in lines], page.polygons)
     scores = {
         "cer": character_error_rate(predictions, ["\n".join(page.texts) for page in pages]),
         "count_exact": exact / len(pages),

@@ -125,19 +125,9 @@ def line_regions_of_maps(maps: np.ndarray, image_shape: tuple[int, ...]) -> list
 
 
 def match_lines(found: list[np.ndarray], true: list[np.ndarray]) -> int:
-    """How many found line masks match a true one at IoU ≥ `IOU_MATCH`, each true line matched at most once."""
-    pairs = []
-    for i, a in enumerate(found):
-        for j, b in enumerate(true):
-            inter = np.count_nonzero(a & b)
-            if inter:
-                pairs.append((inter / np.count_nonzero(a | b), i, j))
-    return _matched(pairs)
-
-
-def match_polygons(found: list[np.ndarray], true: list[np.ndarray]) -> int:
-    """`match_lines` for line polygons ((n, 2) x, y points) in a page's own pixels: each pair whose boxes meet is
-    drawn within the box around both, so that pages of any size and line count are scored at full resolution."""
+    """How many found lines match a true one at IoU ≥ `IOU_MATCH`, each true line matched at most once: the lines are
+    polygons ((n, 2) x, y points) in a page's own pixels, and each pair whose boxes meet is drawn within the box
+    around both, so that pages of any size and line count are scored at full resolution."""
     pairs = []
     for i, a in enumerate(found):
         for j, b in enumerate(true):

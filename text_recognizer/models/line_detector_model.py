@@ -7,7 +7,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from text_recognizer.line_regions import line_masks, match_lines
+from text_recognizer.line_regions import line_regions_of_maps, match_lines
 from text_recognizer.models.base import Model
 
 CROP = 256  # Training batches are random crops of this side (the network is fully convolutional).
@@ -64,12 +64,17 @@ class LineDetectorModel(Model):
         """Line precision and recall at IoU ≥ 0.5 and the share of pages with the right line count."""
         found = true = matched = exact = 0
         for maps, truth in zip(self.predict_maps(x), y, strict=True):
-            found_masks, true_masks = line_masks(maps), line_masks(truth.astype(np.float32))
-            found, true = found + len(found_masks), true + len(true_masks)
-            matched += match_lines(found_masks, true_masks)
-            exact += len(found_masks) == len(true_masks)
+            found_lines, true_lines = line_polygons(maps), line_polygons(truth.astype(np.float32))
+            found, true = found + len(found_lines), true + len(true_lines)
+            matched += match_lines(found_lines, true_lines)  # As the page evaluation scores a recognizer's lines.
+            exact += len(found_lines) == len(true_lines)
         return {
             "line_precision": matched / max(1, found),
             "line_recall": matched / max(1, true),
             "line_count_exact": exact / max(1, len(x)),
         }
+
+
+def line_polygons(maps: np.ndarray) -> list[np.ndarray]:
+    """The outlines of the lines of a pair of maps, in the maps' pixels."""
+    return [region.polygon for region in line_regions_of_maps(maps, maps.shape[:2])]

@@ -9,7 +9,7 @@ from text_recognizer.line_maps import (
     line_pitch,
     polygon_mask,
 )
-from text_recognizer.line_regions import line_masks, line_regions_of_maps, match_lines, match_polygons
+from text_recognizer.line_regions import line_masks, line_regions_of_maps, match_lines
 
 
 def box(x0: float, y0: float, x1: float, y1: float) -> np.ndarray:
@@ -26,9 +26,10 @@ def test_core_band_keeps_the_middle_rows_of_each_column():
 
 def test_touching_lines_are_parted_between_their_cores():
     lines = [box(20, 100, 400, 140), box(30, 132, 380, 172), box(20, 166, 300, 206)]  # Each overlaps the next.
-    masks = line_masks(line_maps(lines).astype(np.float32))
+    maps = line_maps(lines).astype(np.float32)
+    masks = line_masks(maps)
     assert len(masks) == 3
-    assert match_lines(masks, [polygon_mask(line) for line in lines]) == 3
+    assert match_lines([region.polygon for region in line_regions_of_maps(maps, maps.shape[:2])], lines) == 3
     tops = [np.flatnonzero(mask.any(axis=1))[0] for mask in masks]
     assert tops == sorted(tops)  # Top to bottom.
 
@@ -55,8 +56,8 @@ def test_an_empty_map_has_no_lines():
 
 
 def test_matching_counts_each_true_line_once():
-    true = [polygon_mask(box(20, 100, 400, 140))]
-    halves = [polygon_mask(box(20, 100, 180, 140)), polygon_mask(box(240, 100, 400, 140))]
+    true = [box(20, 100, 400, 140)]
+    halves = [box(20, 100, 180, 140), box(240, 100, 400, 140)]
     assert match_lines(halves, true) == 0  # Each part overlaps it at IoU below 0.5.
     assert match_lines([true[0], true[0]], true) == 1
 
@@ -87,6 +88,6 @@ def test_dense_pages_are_detected_larger_so_that_their_lines_lie_apart():
 def test_polygons_match_at_full_resolution():
     line = np.array([[100, 1000], [2000, 1000], [2000, 1030], [100, 1030]], dtype=float)
     neighbour = line + [0, 34]
-    assert match_polygons([line, neighbour], [line + [0, 3], neighbour]) == 2
-    assert match_polygons([line + [0, 20]], [line, neighbour]) == 0  # Across two lines: matches neither.
-    assert match_polygons([], [line]) == 0
+    assert match_lines([line, neighbour], [line + [0, 3], neighbour]) == 2
+    assert match_lines([line + [0, 20]], [line, neighbour]) == 0  # Across two lines: matches neither.
+    assert match_lines([], [line]) == 0

@@ -7,15 +7,16 @@ from text_recognizer.datasets.handwriting import find_fonts
 from text_recognizer.datasets.iam_paragraphs_dataset import MARGIN, IamParagraphsDataset
 from text_recognizer.datasets.pages_dataset import MixedPagesDataset, PageXmlPagesDataset, SyntheticPagesDataset
 from text_recognizer.datasets.synthetic_pages import render_page
-from text_recognizer.line_maps import DETECTION_SIZE, detection_scale, polygon_mask
-from text_recognizer.line_regions import line_masks, match_lines
+from text_recognizer.line_maps import DETECTION_SIZE, detection_scale
+from text_recognizer.line_regions import match_lines
+from text_recognizer.models.line_detector_model import line_polygons
 from text_recognizer.tests.test_iam import TEXTS as IAM_TEXTS
 from text_recognizer.tests.test_iam import iam_server  # noqa: F401 (a fixture)
 from text_recognizer.tests.test_page_xml import write_pages
 
 
 def found_lines(maps: np.ndarray) -> list[np.ndarray]:
-    return line_masks(maps.astype(np.float32))
+    return line_polygons(maps.astype(np.float32))
 
 
 def test_a_synthetic_page_outlines_every_line_inside_the_page():
@@ -38,7 +39,7 @@ def test_synthetic_pages_map_every_line_and_validate_on_a_tenth(data_root):
     pages = dataset.pages("test")
     for maps, page in zip(dataset.y_test, pages, strict=True):
         scale = detection_scale(page.image.shape)
-        true = [polygon_mask(polygon * scale) for polygon in page.polygons]
+        true = [polygon * scale for polygon in page.polygons]
         assert match_lines(found_lines(maps), true) == len(page.texts)
 
 
