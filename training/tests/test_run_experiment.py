@@ -198,20 +198,10 @@ def test_init_from_pretrained_fine_tunes_the_published_network_and_credits_it(da
     np.testing.assert_allclose(onnx.outputs(lines), keras_backend.outputs(lines), rtol=1e-5, atol=1e-4)
 
 
-# Shipped before runs had directories (trained with `--save`); `make train-detector` retrains it through today's
-# pipeline.
-BEFORE_RUN_DIRECTORIES = ("LineDetectorModel_MixedPagesDataset_line_detector_unet",)
-SHIPPED = [
-    pytest.param(
-        path,
-        id=path.stem,
-        marks=[pytest.mark.xfail(strict=True, reason="retrain it")] if path.stem in BEFORE_RUN_DIRECTORIES else [],
-    )
-    for path in sorted(WEIGHTS_DIR.glob("*.json"))
-]
+SHIPPED = sorted(WEIGHTS_DIR.glob("*.json"))
 
 
-@pytest.mark.parametrize("artifact", SHIPPED)
+@pytest.mark.parametrize("artifact", SHIPPED, ids=lambda path: path.stem)
 def test_every_shipped_model_records_a_command_that_runs_today(artifact):
     config = json.loads(artifact.read_text())
     program, script, *argv = shlex.split(config["command"])
