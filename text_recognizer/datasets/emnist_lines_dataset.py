@@ -7,10 +7,11 @@ import argparse
 import numpy as np
 
 from text_recognizer.datasets.dataset import Dataset, data_dirname
-from text_recognizer.datasets.emnist_dataset import MAPPING, EmnistDataset
+from text_recognizer.datasets.emnist_dataset import EmnistDataset
 from text_recognizer.datasets.sentence_generator import CORPORA, SentenceGenerator, check_corpus
 from text_recognizer.datasets.synthetic_lines import CHAR_SIZE, build_line
-from text_recognizer.datasets.synthetic_lines_dataset import corpus_suffix, encode, print_lines
+from text_recognizer.datasets.synthetic_lines_dataset import corpus_suffix, print_lines
+from text_recognizer.line_codec import MAPPING, encode
 
 EMNIST_LINES_VERSION = "emnist-lines-v2"
 

@@ -31,7 +31,7 @@ from text_recognizer.datasets.dataset import (
 from text_recognizer.datasets.page_xml import to_page_xml
 from text_recognizer.datasets.page_xml_dataset import PageXmlDataset, print_counts
 from text_recognizer.datasets.pages_dataset import PageXmlPagesDataset
-from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT
+from text_recognizer.line_codec import LINE_HEIGHT
 
 NAME = "fsdl_handwriting"
 WORKERS = 8

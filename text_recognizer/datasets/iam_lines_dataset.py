@@ -9,10 +9,9 @@ import numpy as np
 from PIL import Image
 
 from text_recognizer.datasets.dataset import Dataset, data_dirname
-from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.iam_dataset import IamDataset, IamForm
-from text_recognizer.datasets.line_folder_dataset import LINE_WIDTH
-from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, encode, print_lines
+from text_recognizer.datasets.synthetic_lines_dataset import print_lines
+from text_recognizer.line_codec import LINE_HEIGHT, LINE_WIDTH, MAPPING, encode
 from text_recognizer.preprocessing import fit_line
 
 IAM_LINES_VERSION = "iam-lines-v1"

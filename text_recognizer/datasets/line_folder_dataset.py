@@ -9,13 +9,12 @@ from pathlib import Path
 import numpy as np
 
 from text_recognizer.datasets.dataset import Dataset, data_dirname
-from text_recognizer.datasets.emnist_dataset import MAPPING
-from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, check_line_height, encode, print_lines
+from text_recognizer.datasets.synthetic_lines_dataset import print_lines
+from text_recognizer.line_codec import LINE_HEIGHT, LINE_WIDTH, MAPPING, check_line_height, encode
 from text_recognizer.preprocessing import line_input
 
 LINE_FOLDER_VERSION = "line-folder-v1"
 LINE_SUFFIXES = (".png", ".jpg", ".jpeg")
-LINE_WIDTH = 1280  # Longer lines (over 40 heights) are squeezed to this width.
 MAX_LENGTH = 80
 MIN_LINES = 20  # Fewer lines cannot fill a training, a validation and a test split.
 SHOWN_PROBLEMS = 5  # Files named in an error about bad labels.

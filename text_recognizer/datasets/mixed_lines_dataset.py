@@ -10,15 +10,9 @@ from typing import Any
 import numpy as np
 
 from text_recognizer.datasets.dataset import Dataset, random_validation_mask
-from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.real_handwriting import COLLECTIONS, RealHandwritingDataset, collection_dir, is_available
-from text_recognizer.datasets.synthetic_lines_dataset import (
-    BLANK,
-    LINE_HEIGHT,
-    SyntheticLinesDataset,
-    check_line_height,
-    print_lines,
-)
+from text_recognizer.datasets.synthetic_lines_dataset import SyntheticLinesDataset, print_lines
+from text_recognizer.line_codec import BLANK, LINE_HEIGHT, MAPPING, check_line_height
 
 SYNTHETIC_ONLY_LINES = 20_000  # Synthetic training lines when no real collection is at the data root.
 

@@ -20,10 +20,9 @@ import numpy as np
 from text_recognizer import preprocessing
 from text_recognizer.datasets import page_xml
 from text_recognizer.datasets.dataset import Dataset, data_dirname, load_arrays, save_arrays
-from text_recognizer.datasets.emnist_dataset import MAPPING
-from text_recognizer.datasets.line_folder_dataset import LINE_WIDTH
 from text_recognizer.datasets.page_xml import PageLine, PageSource, parse_page_file, scale_to_image
-from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, check_line_height, encode, print_lines
+from text_recognizer.datasets.synthetic_lines_dataset import print_lines
+from text_recognizer.line_codec import LINE_HEIGHT, LINE_WIDTH, MAPPING, check_line_height, encode
 from text_recognizer.preprocessing import cut_line, fit_line
 
 MAX_LENGTH = 100

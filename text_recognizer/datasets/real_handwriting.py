@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from text_recognizer.datasets.dataset import data_dirname, download_url, raw_dirname, sha256_of
 from text_recognizer.datasets.page_xml_dataset import PageXmlDataset, print_counts
-from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT
+from text_recognizer.line_codec import LINE_HEIGHT
 
 DOWNLOAD_WORKERS = 8
 

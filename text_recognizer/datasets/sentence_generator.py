@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from text_recognizer.datasets.dataset import data_dirname
-from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.english import JOINERS, vocabulary
+from text_recognizer.line_codec import MAPPING, PADDING
 
 CORPORA = ("wordfreq", "brown")
 NLTK_INDEX_URL = "https://raw.githubusercontent.com/nltk/nltk_data/gh-pages/index.xml"  # NLTK's data index.
@@ -141,7 +141,7 @@ def brown_words(root: Path, index_url: str) -> tuple[str, ...]:
             raise RuntimeError(f"Cannot download the Brown corpus from {index_url} into {root}: {e}") from e
     reader = CategorizedTaggedCorpusReader(str(corpus), r"c[a-z]\d\d", cat_file="cats.txt", encoding="ascii")
     detokenizer = TreebankWordDetokenizer()
-    allowed = set(MAPPING) - {"_"}
+    allowed = set(MAPPING) - {PADDING}
     text = " ".join(detokenizer.detokenize(sentence) for sentence in reader.sents())
     words = tuple(w for w in ("".join(c for c in word if c in allowed) for word in text.split()) if w)
     if not words:

@@ -8,38 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from text_recognizer.ctc import blank_index
 from text_recognizer.datasets.dataset import Dataset, data_dirname
-from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.handwriting import find_fonts, fonts_fingerprint, render_parallel
 from text_recognizer.datasets.sentence_generator import CORPORA, SentenceGenerator, check_corpus
 from text_recognizer.datasets.synthetic_characters import split_fonts
 from text_recognizer.datasets.synthetic_lines import render_line
+from text_recognizer.line_codec import LINE_HEIGHT, MAPPING, check_line_height, decode, encode
+from text_recognizer.line_codec import SYNTHETIC_LINE_WIDTH as LINE_WIDTH
 
 SYNTHETIC_LINES_VERSION = "synth-lines-v7"
-LINE_HEIGHT = 32
-LINE_WIDTH = 20 * LINE_HEIGHT  # Longer texts are squeezed to this width.
-BLANK = blank_index(MAPPING)
 BOXED_EVERY = 7  # Every seventh line is drawn EMNIST Lines style: letters, digits and spaces in boxes.
-
-
-def check_line_height(height: int) -> None:
-    """Raise unless `height` is a line height the line networks read (a multiple of 16)."""
-    if not isinstance(height, int) or height <= 0 or height % 16:
-        raise ValueError(f"line_height must be a positive multiple of 16 (32, or 48 for PP-OCR), got {height}")
-
-
-def encode(text: str, length: int) -> np.ndarray:
-    """Map text to class indices, padded with the blank to `length`."""
-    unknown = sorted(set(text) - set(MAPPING))
-    if unknown or len(text) > length:
-        raise ValueError(f"Cannot encode {text!r}: unknown characters {unknown} or longer than {length}")
-    return np.array([MAPPING.index(c) for c in text] + [BLANK] * (length - len(text)), dtype=np.int64)
-
-
-def decode(indices: np.ndarray) -> str:
-    """Map class indices back to text, dropping blanks and padding."""
-    return "".join(MAPPING[i] for i in indices if 0 <= i < BLANK)
 
 
 def corpus_suffix(corpus: str) -> str:

@@ -12,7 +12,8 @@ import numpy as np
 from scipy import ndimage
 
 from text_recognizer.augment import Augmenter
-from text_recognizer.ctc import argmax_decode, blank_index
+from text_recognizer.ctc import argmax_decode
+from text_recognizer.line_codec import blank_index
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models.base import Model
 from text_recognizer.narrow_lines import char_widths, narrow_stretch, stretch_line, stretch_narrow_lines

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 from scipy.io import savemat
 
-from text_recognizer.datasets.emnist_dataset import MAPPING, EmnistDataset, stratified_subsample
+from text_recognizer.datasets.emnist_dataset import EmnistDataset, stratified_subsample
+from text_recognizer.line_codec import MAPPING
 
 
 def fabricated_emnist_zip(labels_by_split: dict[str, list[int]]) -> bytes:

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from text_recognizer.ctc import blank_index, greedy_decode, word_beam_search
-from text_recognizer.datasets.emnist_dataset import MAPPING
+from text_recognizer.ctc import greedy_decode, word_beam_search
 from text_recognizer.english import WordModel
+from text_recognizer.line_codec import MAPPING, blank_index
 
 BLANK = blank_index(MAPPING)
 

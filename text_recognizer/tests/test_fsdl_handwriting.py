@@ -8,7 +8,7 @@ from PIL import Image, ImageDraw
 from text_recognizer.datasets import fsdl_handwriting
 from text_recognizer.datasets.dataset import DownloadError
 from text_recognizer.datasets.fsdl_handwriting import FsdlHandwritingDataset, parse_export
-from text_recognizer.datasets.synthetic_lines_dataset import decode
+from text_recognizer.line_codec import decode
 
 SIZE = (600, 400)  # Width, height of every fabricated page.
 TEXTS = [

@@ -8,8 +8,8 @@ from PIL import Image
 
 from text_recognizer.datasets.dataset import DownloadError
 from text_recognizer.datasets.iam_dataset import IamDataset, IamForm, extract
-from text_recognizer.datasets.iam_lines_dataset import LINE_HEIGHT, LINE_WIDTH, IamLinesDataset
-from text_recognizer.datasets.synthetic_lines_dataset import decode
+from text_recognizer.datasets.iam_lines_dataset import IamLinesDataset
+from text_recognizer.line_codec import LINE_HEIGHT, LINE_WIDTH, decode
 
 FORM_WIDTH, FORM_HEIGHT = 2000, 1200  # Full-resolution coordinates in the XML; the JPEG is half size, as FSDL's.
 TEXTS = ['"Hello" she said', "A MOVE to stop", "x ~ y"]  # The last line has "~", outside the mapping.

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from text_recognizer.datasets.line_folder_dataset import LINE_HEIGHT, LINE_WIDTH, LineFolderDataset
-from text_recognizer.datasets.synthetic_lines_dataset import decode
+from text_recognizer.datasets.line_folder_dataset import LineFolderDataset
+from text_recognizer.line_codec import LINE_HEIGHT, LINE_WIDTH, decode
 
 
 def write_lines(directory: Path, texts: list[str]) -> None:

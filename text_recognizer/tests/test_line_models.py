@@ -4,11 +4,11 @@ import pytest
 import tensorflow as tf
 
 from text_recognizer.ctc import argmax_decode
-from text_recognizer.datasets.emnist_dataset import MAPPING, EmnistDataset
+from text_recognizer.datasets.emnist_dataset import EmnistDataset
 from text_recognizer.datasets.emnist_lines_dataset import EmnistLinesDataset
 from text_recognizer.datasets.sentence_generator import ALPHANUMERIC_CHARS
 from text_recognizer.datasets.synthetic_lines import build_line
-from text_recognizer.datasets.synthetic_lines_dataset import decode
+from text_recognizer.line_codec import MAPPING, decode
 from text_recognizer.models import LineModel, LineModelCtc
 from text_recognizer.models.line_model import CerCallback
 from text_recognizer.narrow_lines import char_widths, stretch_narrow_lines

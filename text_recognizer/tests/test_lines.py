@@ -15,7 +15,7 @@ from text_recognizer.datasets.synthetic_lines import (
     distort_line,
     widen,
 )
-from text_recognizer.datasets.synthetic_lines_dataset import BLANK, decode, encode
+from text_recognizer.line_codec import BLANK, decode, encode
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models import LineModelCtc
 

@@ -6,7 +6,7 @@ import pytest
 
 from text_recognizer.datasets.page_xml import parse_page_file, to_page_xml
 from text_recognizer.datasets.page_xml_dataset import LINE_WIDTH, PageXmlDataset, fold_text, split_groups
-from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, decode
+from text_recognizer.line_codec import LINE_HEIGHT, decode
 from text_recognizer.preprocessing import cut_line, ink_widths
 from text_recognizer.tests.pages import HEIGHT, WIDTH, alto_xml, line_box, page_image, page_xml
 

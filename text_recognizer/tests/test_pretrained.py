@@ -9,7 +9,7 @@ import pytest
 
 from text_recognizer.ctc import greedy_decode, softmax
 from text_recognizer.datasets.dataset import DownloadError
-from text_recognizer.datasets.emnist_dataset import MAPPING
+from text_recognizer.line_codec import MAPPING
 from text_recognizer.models.base import build_network
 from text_recognizer.preprocessing import line_input
 from text_recognizer.pretrained import PRETRAINED, load_pretrained, locate, read_characters

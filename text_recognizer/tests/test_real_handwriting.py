@@ -18,7 +18,7 @@ from text_recognizer.datasets.real_handwriting import (
     import_collection,
     is_available,
 )
-from text_recognizer.datasets.synthetic_lines_dataset import decode
+from text_recognizer.line_codec import decode
 from text_recognizer.tests.pages import page_image, page_xml
 
 TEXTS = ["My dear Dyer", "I have gone into it", "with care."]

@@ -1,9 +1,10 @@
 import pytest
 
 from text_recognizer.datasets import sentence_generator
-from text_recognizer.datasets.emnist_dataset import MAPPING
 from text_recognizer.datasets.sentence_generator import SentenceGenerator
-from text_recognizer.datasets.synthetic_lines_dataset import LINE_HEIGHT, LINE_WIDTH, SyntheticLinesDataset, decode
+from text_recognizer.datasets.synthetic_lines_dataset import SyntheticLinesDataset
+from text_recognizer.line_codec import LINE_HEIGHT, MAPPING, decode
+from text_recognizer.line_codec import SYNTHETIC_LINE_WIDTH as LINE_WIDTH
 
 # Two tagged sentences in the Brown corpus's own format (word/tag, one sentence per paragraph).
 BROWN_CA01 = (
