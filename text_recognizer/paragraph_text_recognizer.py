@@ -156,8 +156,9 @@ def main() -> None:
     args = parser.parse_args()
     recognizer = ParagraphTextRecognizer(line_model=args.line_model, backend=args.backend, decoder=args.decoder)
     for path in args.images:
-        print(path)
-        for line in recognizer.predict(path).lines:
+        page = recognizer.predict(path)
+        print(f"{path} (turned {page.rotation} degrees)" if page.rotation else path)
+        for line in page.lines:
             print(f"  {line.box}\t{line.confidence:.3f}\t{line.text}")
 
 
