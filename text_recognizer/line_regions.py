@@ -138,7 +138,7 @@ def match_lines(found: list[np.ndarray], true: list[np.ndarray]) -> int:
             mask_a, mask_b = (_drawn(polygon - low, high - low) for polygon in (a, b))
             inter = np.count_nonzero(mask_a & mask_b)
             if inter:
-                pairs.append((inter / np.count_nonzero(mask_a | mask_b), i, j))
+                pairs.append((float(inter / np.count_nonzero(mask_a | mask_b)), i, j))
     return _matched(pairs)
 
 

@@ -86,7 +86,7 @@ def acquire_free_gpus(wanted: int = 1, count: int | None = None, timeout_s: floa
         raise ValueError(f"Cannot take {wanted} GPUs: this machine has {count}")
     deadline = None if timeout_s is None else time.monotonic() + timeout_s
     while True:
-        taken = []
+        taken: list[int] = []
         for index in range(count):
             if len(taken) < wanted and try_acquire(index):
                 taken.append(index)

@@ -143,7 +143,8 @@ class SyntheticPagesDataset(PagesDataset):
             if not 1 <= fewest <= most:
                 raise ValueError(f"{name} must be (fewest, most) with 1 <= fewest <= most, got {(fewest, most)}")
         self.num_train, self.num_test, self.seed = num_train, num_test, seed
-        self.lines_per_page, self.line_length = tuple(lines_per_page), tuple(line_length)
+        self.lines_per_page = (lines_per_page[0], lines_per_page[1])  # JSON gives lists.
+        self.line_length = (line_length[0], line_length[1])
         self.fonts = find_fonts()
 
     def version(self) -> str:
