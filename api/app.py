@@ -68,7 +68,7 @@ def create_app(recognizers: dict[str, ParagraphTextRecognizer], monitor: DriftMo
         return jsonify(answer)
 
     def read_line(predictor: LinePredictor, gray: np.ndarray) -> dict:
-        text, confidence = predictor.predict(gray, upside_down=True)
+        text, confidence = predictor.predict(gray, upside_down=request.args.get("upside_down") == "1")
         return {"pred": text, "conf": round(confidence, 4)}
 
     def read_page(recognizer: ParagraphTextRecognizer, gray: np.ndarray) -> dict:

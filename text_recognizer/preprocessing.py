@@ -90,7 +90,7 @@ def _array_to_gray(array: np.ndarray) -> np.ndarray:
         if channels in (2, 4):
             array, alpha = array[..., :-1], array[..., -1]
         array = array[..., 0] if channels <= 2 else array
-    if array.ndim not in (2, 3) or array.size == 0:
+    if not (array.ndim == 2 or (array.ndim == 3 and array.shape[2] == 3)) or array.size == 0:
         raise ValueError(f"Expected an H×W or H×W×C image array (C from 1 to 4), got shape {array.shape}")
     if array.shape[0] * array.shape[1] > MAX_PIXELS:
         raise ValueError(f"The image of {array.shape[1]}x{array.shape[0]} pixels is larger than {MAX_PIXELS} pixels")
