@@ -59,6 +59,9 @@ class Observation:
     latency_ms: float
 
 
+OBSERVED = tuple(Observation.__dataclass_fields__)  # The drift window's columns.
+
+
 def observe(gray: np.ndarray, confidence: float, latency_ms: float) -> Observation:
     """Describe a request's grayscale image and answer, and record it in the histograms and a METRIC log line."""
     height, width = gray.shape
@@ -107,7 +110,7 @@ class DriftMonitor:
         self.lock = threading.Lock()
         target = str(window_path) if window_path else ":memory:"
         self.db = sqlite3.connect(target, timeout=30, isolation_level=None, check_same_thread=False)
-        columns = ", ".join(f"{name} REAL" for name in Observation.__dataclass_fields__)
+        columns = ", ".join(f"{name} REAL" for name in OBSERVED)
         with self.lock:
             self.db.execute(f"CREATE TABLE IF NOT EXISTS window (id INTEGER PRIMARY KEY AUTOINCREMENT, {columns})")
             self.db.execute("CREATE TABLE IF NOT EXISTS alerting (feature TEXT PRIMARY KEY)")
@@ -128,12 +131,11 @@ class DriftMonitor:
 
     def add(self, observation: Observation) -> list[str]:
         """Record an observation; return the features that started drifting with it."""
-        fields = list(Observation.__dataclass_fields__)
         with self.lock:
             self.db.execute("BEGIN IMMEDIATE")  # One writer at a time, across processes.
             try:
                 self.db.execute(
-                    f"INSERT INTO window ({', '.join(fields)}) VALUES ({', '.join('?' * len(fields))})",
+                    f"INSERT INTO window ({', '.join(OBSERVED)}) VALUES ({', '.join('?' * len(OBSERVED))})",
                     astuple(observation),
                 )
                 self.db.execute("DELETE FROM window WHERE id <= (SELECT MAX(id) FROM window) - ?", (WINDOW,))

@@ -40,9 +40,9 @@ def resize_to_detection(
     return square
 
 
-def detection_input(gray: np.ndarray, size: int = DETECTION_SIZE) -> np.ndarray:
+def detection_input(gray: np.ndarray) -> np.ndarray:
     """A grayscale page as the detector's input: uint8 ink (255 full ink on 0), detection size, padded square."""
-    return resize_to_detection(page_ink(gray), size=size)
+    return resize_to_detection(page_ink(gray))
 
 
 def page_ink(gray: np.ndarray) -> np.ndarray:
@@ -60,9 +60,9 @@ def page_detection_input(gray: np.ndarray) -> np.ndarray:
 def detection_size(ink: np.ndarray) -> int:
     """`DETECTION_SIZE`, or for a page whose lines would lie closer than `DENSE_PITCH` there, the size that spaces
     them `DETECTED_PITCH` apart (never above `MAX_DETECTION_SIZE`, nor above the page's own size)."""
-    longest = max(ink.shape[:2])
-    pitch = line_pitch(ink, int(np.ceil(DENSE_PITCH / detection_scale(ink.shape))))
-    if pitch is None or pitch * detection_scale(ink.shape) >= DENSE_PITCH:
+    longest, scale = max(ink.shape[:2]), detection_scale(ink.shape)
+    pitch = line_pitch(ink, int(np.ceil(DENSE_PITCH / scale)))
+    if pitch is None or pitch * scale >= DENSE_PITCH:
         return DETECTION_SIZE
     wanted = int(np.ceil(DETECTED_PITCH * longest / pitch / DETECTION_MULTIPLE)) * DETECTION_MULTIPLE
     own = int(np.ceil(longest / DETECTION_MULTIPLE)) * DETECTION_MULTIPLE

@@ -131,10 +131,11 @@ def match_lines(found: list[np.ndarray], true: list[np.ndarray]) -> int:
     pairs = []
     for i, a in enumerate(found):
         for j, b in enumerate(true):
-            low = np.floor(np.minimum(a.min(axis=0), b.min(axis=0))).astype(int)
-            high = np.ceil(np.maximum(a.max(axis=0), b.max(axis=0))).astype(int) + 1
-            if (a.min(axis=0) > b.max(axis=0)).any() or (b.min(axis=0) > a.max(axis=0)).any():
-                continue
+            (a_low, a_high), (b_low, b_high) = (a.min(axis=0), a.max(axis=0)), (b.min(axis=0), b.max(axis=0))
+            if (a_low > b_high).any() or (b_low > a_high).any():
+                continue  # Boxes apart: no overlap.
+            low = np.floor(np.minimum(a_low, b_low)).astype(int)
+            high = np.ceil(np.maximum(a_high, b_high)).astype(int) + 1
             mask_a, mask_b = (_drawn(polygon - low, high - low) for polygon in (a, b))
             inter = np.count_nonzero(mask_a & mask_b)
             if inter:

@@ -79,12 +79,17 @@ class ParagraphTextRecognizer:
     def maps(self, image: ImageInput) -> np.ndarray:
         """The detector's two maps of a page at the detection scale: (size, size, 2) probabilities of each pixel
         being in a line's core band and in a line's area (size 512, larger for a page of dense lines)."""
-        return self._detect(page_detection_input(load_image(image))[None, :, :, None].astype(np.float32))[0]
+        return self._maps(load_image(image))
+
+    def _maps(self, gray: np.ndarray) -> np.ndarray:
+        return self._detect(page_detection_input(gray)[None, :, :, None].astype(np.float32))[0]
 
     def detect(self, image: ImageInput) -> list[LineRegion]:
         """The lines of a page, top to bottom, as polygons and boxes in its pixels."""
-        gray = load_image(image)
-        return line_regions_of_maps(self.maps(gray), gray.shape)
+        return self._regions(load_image(image))
+
+    def _regions(self, gray: np.ndarray) -> list[LineRegion]:
+        return line_regions_of_maps(self._maps(gray), gray.shape)
 
     def predict(self, image: ImageInput) -> ParagraphPrediction:
         """Read every line of a page turned by any quarter turns (one network call for the lines of each padded
@@ -92,15 +97,15 @@ class ParagraphTextRecognizer:
         lines read more confidently turned half a turn is read that way up."""
         gray = load_image(image)
         quarters, regions = self._upright_quarters(gray)
-        cuts, readings = self._read(np.rot90(gray, quarters), regions)
+        upright = np.rot90(gray, quarters)
+        cuts, readings = self._read(upright, regions)
         if self._upside_down(cuts, readings):
-            quarters += 2
-            regions = self.detect(np.rot90(gray, quarters))
-            cuts, readings = self._read(np.rot90(gray, quarters), regions)
-        upright_shape = np.rot90(gray, quarters).shape
+            quarters, upright = quarters + 2, upright[::-1, ::-1]
+            regions = self._regions(upright)
+            cuts, readings = self._read(upright, regions)
         lines = []
         for region, (text, confidence) in zip(regions, readings, strict=True):
-            polygon = as_sent(region.polygon, quarters, upright_shape)
+            polygon = as_sent(region.polygon, quarters, upright.shape)
             x0, y0 = np.floor(polygon.min(axis=0)).astype(int)
             x1, y1 = np.ceil(polygon.max(axis=0)).astype(int)
             lines.append(ParagraphLine((int(x0), int(y0), int(x1), int(y1)), polygon, text, confidence))
@@ -109,10 +114,10 @@ class ParagraphTextRecognizer:
     def _upright_quarters(self, gray: np.ndarray) -> tuple[int, list[LineRegion]]:
         """Quarter turns (counter-clockwise: 0 or 1) that make the page's lines run across, and its lines then: a
         page is turned only where its lines are then as long as an upright page's."""
-        regions = self.detect(gray)
+        regions = self._regions(gray)
         if median_aspect(regions) >= UPRIGHT_ASPECT:
             return 0, regions
-        sideways = self.detect(np.rot90(gray))
+        sideways = self._regions(np.rot90(gray))
         turn = median_aspect(sideways) >= max(UPRIGHT_ASPECT, median_aspect(regions))
         return (1, sideways) if turn else (0, regions)
 

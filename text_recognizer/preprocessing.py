@@ -67,10 +67,10 @@ def open_image(source: str | Path | BinaryIO) -> Image.Image:
 def _pil_to_array(image: Image.Image) -> np.ndarray:
     """The image as an array `_array_to_gray` reads: 8 bits per channel, except 16- and 32-bit integer and float
     grayscale, which keep their values; alpha, where the image has any transparency, as the last channel."""
-    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
-        return np.asarray(image).astype(np.uint16)
-    if image.mode in ("I", "F", "L", "1"):
-        return np.asarray(image.convert("L") if image.mode == "1" else image)
+    if image.mode.startswith("I;16"):
+        return np.asarray(image).astype(np.uint16)  # Native byte order.
+    if image.mode in ("I", "F", "L", "1"):  # Mode 1 comes as bool.
+        return np.asarray(image)
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
     if image.mode in ("LA", "La", "PA", "RGBa"):
