@@ -15,6 +15,8 @@ MAPPING = [*ALPHANUMERIC, *PUNCTUATION, PADDING]  # The FSDL 80-class mapping; E
 LINE_HEIGHT = 32  # Of the lab's line networks; the PP-OCR networks read 48 (`line_height` of the line datasets).
 LINE_WIDTH = 40 * LINE_HEIGHT  # Real lines (folders, PAGE XML, IAM) wider than 40 heights are squeezed to this.
 SYNTHETIC_LINE_WIDTH = 20 * LINE_HEIGHT  # Synthetic texts are rendered at most this wide.
+WIDTH_MULTIPLE = 8  # Lines of any width are cut to a multiple of this, the networks' narrowest step.
+PAD_MULTIPLE = 64  # Lines are read zero-padded to a multiple of this width, so few distinct shapes reach a network.
 
 
 def blank_index(mapping: Sequence[str]) -> int:

@@ -11,10 +11,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from text_recognizer import WEIGHTS_DIR
-from text_recognizer.ctc import argmax_decode, greedy_decode, word_beam_search
-from text_recognizer.line_codec import blank_index
-from text_recognizer.narrow_lines import narrow_stretch, stretch_line
-from text_recognizer.preprocessing import INK_THRESHOLD, ImageInput, ink_widths, line_input, load_image, round_up
+from text_recognizer.line_reader import LineReader
+from text_recognizer.preprocessing import ImageInput, line_input, load_image
 
 if TYPE_CHECKING:
     from text_recognizer.english import WordModel
@@ -27,7 +25,6 @@ LINE_MODELS = {
 DEFAULT_ARTIFACT = LINE_MODELS["default"]
 BACKENDS = ("onnx", "keras")
 DECODERS = ("greedy", "words")
-PAD_MULTIPLE = 64  # Lines are padded to a multiple of this width, so few distinct shapes reach the network.
 
 
 class LinePredictor:
@@ -66,23 +63,23 @@ class LinePredictor:
         self.height, self.width = config["input_shape"][:2]
         self.variable_width: bool = config["variable_width"]
         self.ctc = config["decoding"] == "ctc"
-        self.blank = blank_index(self.mapping)
-        self.char_width: dict[str, float] | None = config.get("char_width") if self.variable_width else None
         if decoder not in DECODERS:
             raise ValueError(f"Unknown decoder {decoder!r}; choose one of {', '.join(DECODERS)}")
         if decoder == "words" and not self.ctc:
             raise ValueError(f"{artifact} reads a fixed number of positions; only CTC models take decoder 'words'")
-        self.words: WordModel | None = None
+        words: WordModel | None = None
         if decoder == "words":
             from text_recognizer.english import WordModel  # Loaded only for this decoder (about 0.5 s).
 
-            self.words = WordModel()
+            words = WordModel()
         if backend == "onnx":
-            self._run = onnx_runner(artifact.with_suffix(".onnx"), threads)
+            run = onnx_runner(artifact.with_suffix(".onnx"), threads)
         elif backend == "keras":
-            self._run = keras_runner(artifact)
+            run = keras_runner(artifact)
         else:
             raise ValueError(f"Unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        width = None if self.variable_width else self.width
+        self.reader = LineReader(run, self.mapping, config["decoding"], width, config.get("char_width"), words)
         self.backend, self.name = backend, artifact.stem
 
     def predict(self, image: ImageInput, upside_down: bool = False) -> tuple[str, float]:
@@ -101,88 +98,22 @@ class LinePredictor:
         """Read several lines; returns (text, confidence) per image, in order (`upside_down` as in `predict`).
 
         Lines padded to the same width share one network call, so a line reads the same alone or in any batch
-        (the backward LSTM would otherwise see each batch's padding).
+        (see `text_recognizer.line_reader`).
         """
         grays = [load_image(image) for image in images]
-        results = self._read_lines(grays)
+        results = self.reader.read(self.preprocess(grays))
         if upside_down:
-            turned = self._read_lines([gray[::-1, ::-1] for gray in grays])
+            turned = self.reader.read(self.preprocess([gray[::-1, ::-1] for gray in grays]))
             results = [max(pair, key=lambda reading: reading[1]) for pair in zip(results, turned, strict=True)]
         return results
-
-    def _read_lines(self, grays: list[np.ndarray]) -> list[tuple[str, float]]:
-        lines = self.preprocess(grays)
-        results = self._read_grouped(lines)
-        if self.char_width is not None:
-            self._reread_narrow(lines, results, self.char_width)
-        return results
-
-    def _reread_narrow(
-        self, lines: list[np.ndarray], results: list[tuple[str, float]], char_width: dict[str, float]
-    ) -> None:
-        """Replace the readings of lines narrower per character than the training lines by stretched readings."""
-        narrow, stretched = [], []
-        for index, (line, (text, _)) in enumerate(zip(lines, results, strict=True)):
-            factor = narrow_stretch(int(ink_widths(line[None])[0]), len(text), char_width)
-            if factor > 1:
-                narrow.append(index)
-                stretched.append(stretch_line(line, factor))
-        for index, result in zip(narrow, self._read_grouped(stretched), strict=True):
-            results[index] = result
-
-    def _read_grouped(self, lines: list[np.ndarray]) -> list[tuple[str, float]]:
-        """Read preprocessed lines, one network call per padded width."""
-        groups: dict[int, list[int]] = {}
-        for index, line in enumerate(lines):
-            groups.setdefault(self.padded_width(line.shape[1]), []).append(index)
-        results: list[tuple[str, float]] = [("", 1.0)] * len(lines)
-        for width, indices in groups.items():
-            group = [lines[i] for i in indices]
-            for index, result in zip(indices, self._read(group, width), strict=True):
-                results[index] = result
-        return results
-
-    def _read(self, lines: list[np.ndarray], width: int) -> list[tuple[str, float]]:
-        x = self.stack(lines, width)
-        outputs = self._run(x)  # (batch, steps, classes): logits for CTC, probabilities per position otherwise.
-        if self.ctc:
-            lengths = np.array([line.shape[1] for line in lines])
-            steps = np.ceil(outputs.shape[1] * lengths / width).astype(int)  # Steps that cover each line.
-            if self.words is not None:
-                read = [
-                    word_beam_search(logits[:n], self.mapping, self.blank, self.words)
-                    for logits, n in zip(outputs, steps, strict=True)
-                ]
-            else:
-                read = [(self.text(indices), conf) for indices, conf in greedy_decode(outputs, steps, self.blank)]
-        else:
-            read = [(self.text(indices), conf) for indices, conf in argmax_decode(outputs, self.blank)]
-        inked = x.reshape(len(x), -1).max(axis=1) >= INK_THRESHOLD * 255
-        return [result if has_ink else ("", 1.0) for result, has_ink in zip(read, inked, strict=True)]  # No ink: "".
-
-    def text(self, indices: list[int]) -> str:
-        """The characters of class indices."""
-        return "".join(self.mapping[i] for i in indices)
 
     def preprocess(self, images: Sequence[ImageInput]) -> list[np.ndarray]:
         """Each image as the network's input line: uint8 (height, width), width a multiple of 8 or fixed."""
         return [line_input(image, self.height, None if self.variable_width else self.width) for image in images]
 
-    def padded_width(self, width: int) -> int:
-        """Width a line of `width` is padded to: the next multiple of `PAD_MULTIPLE`, or the fixed input width."""
-        return round_up(width, PAD_MULTIPLE) if self.variable_width else self.width
-
-    def stack(self, lines: list[np.ndarray], width: int) -> np.ndarray:
-        """Zero-pad lines to `width` and stack them into a float batch (batch, height, width)."""
-        x = np.zeros((len(lines), self.height, width), dtype=np.float32)
-        for row, line in zip(x, lines, strict=True):
-            row[:, : line.shape[1]] = line
-        return x
-
     def outputs(self, images: Sequence[ImageInput]) -> np.ndarray:
         """Raw network outputs of one batch of all images (batch, steps, classes), for comparing backends."""
-        lines = self.preprocess(images)
-        return self._run(self.stack(lines, max(self.padded_width(line.shape[1]) for line in lines)))
+        return self.reader.outputs(self.preprocess(images))
 
 
 def model_artifact(model: str | Path) -> Path:

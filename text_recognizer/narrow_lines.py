@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from text_recognizer.line_codec import WIDTH_MULTIPLE
 from text_recognizer.preprocessing import ink_widths, round_up
 
 MAX_STRETCH = 3.0  # Most a line narrower than a model's training lines is stretched.
@@ -39,9 +40,9 @@ def stretch_narrow_lines(x: np.ndarray, y: np.ndarray, char_width: dict[str, flo
     return x
 
 
-def stretch_line(line: np.ndarray, factor: float, width_multiple: int = 8) -> np.ndarray:
-    """Scale a network-input line horizontally by `factor`, its width rounded up to a multiple of `width_multiple`."""
-    width = round_up(max(1, round(line.shape[1] * factor)), width_multiple)
+def stretch_line(line: np.ndarray, factor: float) -> np.ndarray:
+    """Scale a network-input line horizontally by `factor`, its width rounded up to a multiple of WIDTH_MULTIPLE."""
+    width = round_up(max(1, round(line.shape[1] * factor)), WIDTH_MULTIPLE)
     return np.asarray(Image.fromarray(line).resize((width, line.shape[0]), Image.Resampling.BILINEAR))
 
 

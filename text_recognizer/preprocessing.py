@@ -9,6 +9,8 @@ from typing import BinaryIO
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
+from text_recognizer.line_codec import WIDTH_MULTIPLE
+
 ImageInput = str | Path | Image.Image | np.ndarray
 
 MAX_PIXELS = 40_000_000  # Refuse larger images (decompression bombs) with a clear error.
@@ -237,14 +239,14 @@ def round_up(n: int, multiple: int) -> int:
     return -(-n // multiple) * multiple
 
 
-def fit_line(gray: np.ndarray, height: int, width: int | None = None, width_multiple: int = 8) -> np.ndarray:
+def fit_line(gray: np.ndarray, height: int, width: int | None = None) -> np.ndarray:
     """Crop a line image to its ink and scale it to `height`, keeping the aspect ratio, ink white on black.
 
     Args:
         gray: uint8 grayscale line, either polarity.
         height: output height in pixels.
         width: pad (or, for overlong lines, squeeze) to this width; None keeps the natural width (at most
-            MAX_LINE_ASPECT heights), rounded up to a multiple of `width_multiple`.
+            MAX_LINE_ASPECT heights), rounded up to a multiple of WIDTH_MULTIPLE.
 
     Returns:
         uint8 (height, width) array, text left-aligned.
@@ -255,7 +257,7 @@ def fit_line(gray: np.ndarray, height: int, width: int | None = None, width_mult
     new_w = min(max(1, round(ink.shape[1] * height / ink.shape[0])), height * MAX_LINE_ASPECT)
     if width is not None:
         new_w = min(new_w, width)
-    out_w = width if width is not None else round_up(new_w, width_multiple)
+    out_w = width if width is not None else round_up(new_w, WIDTH_MULTIPLE)
     scaled = Image.fromarray((ink * 255).astype(np.uint8)).resize((new_w, height), Image.Resampling.BILINEAR)
     out = np.zeros((height, out_w), dtype=np.uint8)
     out[:, :new_w] = np.asarray(scaled)

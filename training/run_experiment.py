@@ -25,7 +25,7 @@ TRAIN_ARG_TYPES = {
     "clip_norm": float,
     "ema_momentum": float,
     "backbone_lr_factor": float,
-    "freeze_epochs": int,
+    "freeze_epochs": float,
     "mixed_bfloat16": bool,
     "seed": int,
     "distribute": str,

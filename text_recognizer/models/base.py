@@ -32,7 +32,7 @@ DEFAULT_TRAIN_ARGS = {
     "clip_norm": None,  # Largest global norm of a step's gradients (None: no clipping).
     "ema_momentum": None,  # Validate and save an exponential moving average of the weights (None: the weights).
     # Fine-tuning: the learning rate of every layer but the classifier (the network's last layer), as a fraction of
-    # `learning_rate`, and epochs at the start during which only the classifier learns.
+    # `learning_rate`, and epochs at the start (fractions allowed) during which only the classifier learns.
     "backbone_lr_factor": 1.0,
     "freeze_epochs": 0,
     # Train in Keras's mixed_bfloat16 policy (bfloat16 arithmetic, float32 weights): faster on CPUs with AVX512_BF16
@@ -323,7 +323,7 @@ class Model:
                 f"backbone_lr_factor and freeze_epochs need a classifier as the network's last layer; "
                 f"{self.network_name}'s last layer ({self.network.layers[-1].name}) has no weights"
             )
-        frozen_steps = args["freeze_epochs"] * steps_per_epoch
+        frozen_steps = round(args["freeze_epochs"] * steps_per_epoch)
         return BackboneScaledAdam(classifier, args["backbone_lr_factor"], frozen_steps, learning_rate, **kwargs)
 
     def predict(self, x: np.ndarray, batch_size: int = 64) -> np.ndarray:

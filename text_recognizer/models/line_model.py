@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import time
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,11 @@ import numpy as np
 from scipy import ndimage
 
 from text_recognizer.augment import Augmenter
-from text_recognizer.ctc import argmax_decode
 from text_recognizer.line_codec import blank_index
+from text_recognizer.line_reader import LineReader
 from text_recognizer.metrics import character_error_rate, exact_match_rate
 from text_recognizer.models.base import Model
-from text_recognizer.narrow_lines import char_widths, narrow_stretch, stretch_line, stretch_narrow_lines
+from text_recognizer.narrow_lines import char_widths, stretch_narrow_lines
 from text_recognizer.preprocessing import ink_widths, round_up
 
 CER_SAMPLE = 512  # Validation lines decoded after each epoch for the CER curve, spread over the validation split.
@@ -89,11 +90,6 @@ class LineModel(Model):
         artifact = {**super().artifact(), "decoding": self.decoding, "variable_width": self.variable_width}
         return artifact if self.char_width is None else {**artifact, "char_width": self.char_width}
 
-    def decode(self, outputs: np.ndarray) -> list[tuple[str, float]]:
-        """Turn network outputs (batch, steps, classes) into (text, confidence) pairs."""
-        decoded = argmax_decode(outputs, self.blank)
-        return [("".join(self.mapping[i] for i in indices), conf) for indices, conf in decoded]
-
     def fit(
         self, dataset: Any, train_args: dict[str, Any], callbacks: list | None = None, run_dir: Path | None = None
     ) -> Any:
@@ -116,33 +112,14 @@ class LineModel(Model):
         return [CerCallback(self, x_val[rows], y_val[rows])]
 
     def predict_texts(self, x: np.ndarray, batch_size: int = 64) -> list[str]:
-        """Read a batch of preprocessed lines as the model's predictor does: a line read with fewer ink columns per
-        character than the training lines had is stretched and read again (see `text_recognizer.narrow_lines`)."""
-        texts = self._read_texts(x, batch_size)
-        if self.char_width is None or not self.variable_width:
-            return texts
-        widths = ink_widths(x)
-        factors = [narrow_stretch(int(w), len(text), self.char_width) for w, text in zip(widths, texts, strict=True)]
-        narrow = [i for i, factor in enumerate(factors) if factor > 1]
-        if narrow:
-            lines = [stretch_line(x[i, :, : widths[i]].astype(np.float32), factors[i]) for i in narrow]
-            stretched = np.zeros((len(lines), x.shape[1], max(line.shape[1] for line in lines)), dtype=np.float32)
-            for row, line in zip(stretched, lines, strict=True):
-                row[:, : line.shape[1]] = line
-            for i, text in zip(narrow, self._read_texts(stretched, batch_size), strict=True):
-                texts[i] = text
-        return texts
+        """Read dataset lines as the model's `LinePredictor` reads lines (see `text_recognizer.line_reader`)."""
+        return [text for text, _ in self.reader(batch_size).read(list(x))]
 
-    def _read_texts(self, x: np.ndarray, batch_size: int) -> list[str]:
-        """Read lines in batches of similar width, each trimmed as training batches are (the backward LSTM would
-        otherwise start from a long stretch of padding that training never shows it)."""
-        order = np.argsort(ink_widths(x), kind="stable") if self.variable_width else np.arange(len(x))
-        texts = [""] * len(x)
-        for start in range(0, len(x), batch_size):
-            rows = order[start : start + batch_size]
-            for row, (text, _) in zip(rows, self.decode(self.predict(self.trim(x[rows]), batch_size)), strict=True):
-                texts[row] = text
-        return texts
+    def reader(self, batch_size: int = 64) -> LineReader:
+        """The predictors' line reader, running this model's network in batches of `batch_size`."""
+        width = None if self.variable_width else self.data_config["input_shape"][1]
+        run = functools.partial(self.predict, batch_size=batch_size)
+        return LineReader(run, self.mapping, self.decoding, width, self.char_width)
 
     def label_texts(self, y: np.ndarray) -> list[str]:
         """The texts of label rows (class indices padded with the blank)."""

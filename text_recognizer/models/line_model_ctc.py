@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from keras import ops
 
-from text_recognizer.ctc import greedy_decode, required_steps
+from text_recognizer.ctc import required_steps
 from text_recognizer.models.line_model import LineModel
 
 
@@ -70,8 +70,3 @@ class LineModelCtc(LineModel):
         """Check CTC's length rule, then fit as a line model."""
         self.check_lengths(dataset.y_train, dataset.x_train.shape[-1])
         return super().fit(dataset, train_args, callbacks, run_dir)
-
-    def decode(self, outputs: np.ndarray) -> list[tuple[str, float]]:
-        """Decode logits greedily, as `LinePredictor` does (see `text_recognizer.ctc.greedy_decode`)."""
-        decoded = greedy_decode(outputs, np.full(len(outputs), outputs.shape[1]), self.blank)
-        return [("".join(self.mapping[i] for i in indices), confidence) for indices, confidence in decoded]

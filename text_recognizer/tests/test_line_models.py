@@ -9,6 +9,7 @@ from text_recognizer.datasets.emnist_lines_dataset import EmnistLinesDataset
 from text_recognizer.datasets.sentence_generator import ALPHANUMERIC_CHARS
 from text_recognizer.datasets.synthetic_lines import build_line
 from text_recognizer.line_codec import MAPPING, decode
+from text_recognizer.line_reader import LineReader
 from text_recognizer.models import LineModel, LineModelCtc
 from text_recognizer.models.line_model import CerCallback
 from text_recognizer.narrow_lines import char_widths, stretch_narrow_lines
@@ -22,12 +23,12 @@ def test_argmax_decode_stops_at_padding():
     assert indices == [2, 1] and confidence == pytest.approx(0.7)
 
 
-def test_ctc_model_merges_repeats_and_drops_blanks(lines):
-    model = LineModelCtc("line_cnn_lstm", {}, lines.config())
-    path = [MAPPING.index(c) if c != "_" else model.blank for c in "aa_abb_"]
+def test_ctc_reading_merges_repeats_and_drops_blanks():
+    path = [MAPPING.index(c) for c in "aa_abb_"]
     logits = np.full((1, len(path), len(MAPPING)), -10.0, dtype=np.float32)
     logits[0, np.arange(len(path)), path] = 10.0
-    ((text, confidence),) = model.decode(logits)
+    inked_line = np.full((32, 64), 255, dtype=np.uint8)
+    ((text, confidence),) = LineReader(lambda x: logits, MAPPING, "ctc").read([inked_line])
     assert text == "aab" and confidence == pytest.approx(1.0, abs=1e-6)
 
 

@@ -57,11 +57,12 @@ def squeeze(image: Image.Image, fraction: float) -> Image.Image:
 
 def test_lines_narrower_than_the_training_lines_are_stretched_and_read_again():
     predictor, single_pass = LinePredictor(), LinePredictor()
-    single_pass.char_width = None
+    single_pass.reader.char_width = None
     # The shipped model's narrowest training lines are narrow indeed: count lines as narrow from three quarters of
     # the typical width, so that these, squeezed, are.
-    assert predictor.char_width is not None
-    predictor.char_width = {**predictor.char_width, "narrowest": 0.75 * predictor.char_width["typical"]}
+    widths = predictor.reader.char_width
+    assert widths is not None
+    predictor.reader.char_width = {**widths, "narrowest": 0.75 * widths["typical"]}
     texts = [path.stem for path in IMAGES]
     assert predictor.predict_batch(IMAGES) == single_pass.predict_batch(IMAGES)  # Training-width lines: one reading.
     squeezed = [squeeze(Image.open(path), 0.4) for path in IMAGES]
@@ -76,7 +77,7 @@ def test_lines_of_few_characters_are_read_once():
     tee[20:100, 97:103] = 17  # A T of two pen strokes, narrower than any training line per character.
     tee[20:26, 70:130] = 17
     single_pass = LinePredictor()
-    single_pass.char_width = None
+    single_pass.reader.char_width = None
     reading = LinePredictor().predict(tee)
     assert reading == single_pass.predict(tee)  # Same text and confidence: no second, stretched reading.
     assert reading[0] == "T"
