@@ -62,11 +62,15 @@ def test_matching_counts_each_true_line_once():
     assert match_lines([true[0], true[0]], true) == 1
 
 
-def striped_page(height: int, width: int, pitch: int, line_height: int) -> np.ndarray:
+def lined_page(height: int, width: int, tops: list[int], line_height: int, inks: list[int] | None = None) -> np.ndarray:
     ink = np.zeros((height, width), dtype=np.uint8)
-    for top in range(pitch // 2, height - line_height, pitch):
-        ink[top : top + line_height, width // 10 : -width // 10] = 255
+    for top, level in zip(tops, inks or [255] * len(tops), strict=True):
+        ink[top : top + line_height, width // 10 : -width // 10] = level
     return ink
+
+
+def striped_page(height: int, width: int, pitch: int, line_height: int) -> np.ndarray:
+    return lined_page(height, width, list(range(pitch // 2, height - line_height, pitch)), line_height)
 
 
 def test_line_pitch_is_the_distance_between_lines():
@@ -78,9 +82,19 @@ def test_line_pitch_is_the_distance_between_lines():
     assert line_pitch(noise, 60) is None  # Ink without regular lines.
 
 
+def test_line_pitch_holds_where_lines_alternate_or_wander():
+    tops = list(range(20, 1980, 40))
+    faint_every_other = lined_page(2000, 1400, tops, 14, [255 if i % 2 else 60 for i in range(len(tops))])
+    assert line_pitch(faint_every_other, 100) == 40  # Not 80, where its ink repeats best.
+    shifts = np.random.default_rng(0).integers(-8, 9, len(tops))
+    wandering = [top + int(shift) for top, shift in zip(tops, shifts, strict=True)]
+    assert 36 <= (line_pitch(lined_page(2000, 1400, wandering, 14), 100) or 0) <= 44
+    assert detection_size(lined_page(2000, 1400, wandering, 14)) > DETECTION_SIZE
+
+
 def test_dense_pages_are_detected_larger_so_that_their_lines_lie_apart():
     assert detection_size(striped_page(1400, 1000, 60, 20)) == DETECTION_SIZE  # 22 px apart at 512: as trained.
-    assert detection_size(striped_page(3000, 2000, 30, 12)) == 2000  # 5 px apart at 512; 20 px at 2000.
+    assert detection_size(striped_page(2000, 1400, 40, 15)) == 1600  # 10 px apart at 512; 32 px at 1600.
     assert detection_size(striped_page(3500, 2400, 12, 5)) == MAX_DETECTION_SIZE
     assert detection_size(striped_page(900, 600, 10, 4)) == 912  # Never beyond the page's own size.
 
