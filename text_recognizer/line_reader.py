@@ -22,8 +22,7 @@ from text_recognizer.preprocessing import INK_THRESHOLD, ink_widths, round_up
 if TYPE_CHECKING:
     from text_recognizer.english import WordModel
 
-# Empty columns a line keeps after its last ink: the network may give the last character at a step that starts
-# past the ink, and decoding reads only the steps that cover the cut line.
+# Empty columns a line keeps after its last ink at least: networks may give the last character at a step past it.
 INK_TAIL = 4
 
 Reading = tuple[str, float]  # A line's text and its confidence in [0, 1].
@@ -110,19 +109,14 @@ class LineReader:
 
     def _read(self, lines: list[np.ndarray], width: int) -> list[Reading]:
         x = self.stack(lines, width)
-        outputs = self.run(x)
-        if self.ctc:
-            lengths = np.array([line.shape[1] for line in lines])
-            steps = np.ceil(outputs.shape[1] * lengths / width).astype(int)  # The steps that cover each line.
-            if self.words is not None:
-                read = [
-                    word_beam_search(logits[:n], self.mapping, self.blank, self.words)
-                    for logits, n in zip(outputs, steps, strict=True)
-                ]
-            else:
-                read = [(self.text(indices), conf) for indices, conf in greedy_decode(outputs, steps, self.blank)]
-        else:
+        outputs = self.run(x)  # Every step decodes, as CTC training scores every step of a batch.
+        if not self.ctc:
             read = [(self.text(indices), conf) for indices, conf in argmax_decode(outputs, self.blank)]
+        elif self.words is not None:
+            read = [word_beam_search(logits, self.mapping, self.blank, self.words) for logits in outputs]
+        else:
+            steps = np.full(len(x), outputs.shape[1])
+            read = [(self.text(indices), conf) for indices, conf in greedy_decode(outputs, steps, self.blank)]
         inked = x.reshape(len(x), -1).max(axis=1) >= INK_THRESHOLD * 255
         return [reading if has_ink else ("", 1.0) for reading, has_ink in zip(read, inked, strict=True)]
 

@@ -95,7 +95,7 @@ def test_condensed_lines_are_widened_to_readable_characters():
 def test_line_model_overfits_one_batch(lines):
     keras.utils.set_random_seed(0)
     model = LineModelCtc("line_cnn_lstm", {"dropout_amount": 0.0}, lines.config())
-    args = {"overfit_batches": 1, "batch_size": 4, "epochs": 140, "learning_rate": 5e-3, "lr_decay": True}
+    args = {"overfit_batches": 1, "batch_size": 4, "epochs": 200, "learning_rate": 5e-3, "lr_decay": True}
     model.fit(lines, {**args, "early_stopping": False})
     rows, validation_rows = model.fit_rows(lines, args)
     assert np.array_equal(rows, validation_rows) and len(rows) == 4
