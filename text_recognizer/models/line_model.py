@@ -112,14 +112,11 @@ class LineModel(Model):
         return [CerCallback(self, x_val[rows], y_val[rows])]
 
     def predict_texts(self, x: np.ndarray, batch_size: int = 64) -> list[str]:
-        """Read dataset lines as the model's `LinePredictor` reads lines (see `text_recognizer.line_reader`)."""
-        return [text for text, _ in self.reader(batch_size).read(list(x))]
-
-    def reader(self, batch_size: int = 64) -> LineReader:
-        """The predictors' line reader, running this model's network in batches of `batch_size`."""
+        """Read dataset lines as the model's `LinePredictor` reads lines (see `text_recognizer.line_reader`), running
+        the network in batches of `batch_size`."""
         width = None if self.variable_width else self.data_config["input_shape"][1]
         run = functools.partial(self.predict, batch_size=batch_size)
-        return LineReader(run, self.mapping, self.decoding, width, self.char_width)
+        return [text for text, _ in LineReader(run, self.mapping, self.decoding, width, self.char_width).read(list(x))]
 
     def label_texts(self, y: np.ndarray) -> list[str]:
         """The texts of label rows (class indices padded with the blank)."""

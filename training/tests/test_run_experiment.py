@@ -163,8 +163,8 @@ def test_a_runs_validation_and_test_cer_are_what_its_predictor_reads_on_the_same
     }
     main(["--nowandb", "--init-from", str(DEFAULT_ARTIFACT), json.dumps(experiment)])
     (run_dir,) = (runs_root / "default").iterdir()
-    saved = json.loads((run_dir / f"LineModelCtc_LineFolderDataset_{shipped['network']}.json").read_text())
-    predictor = LinePredictor(run_dir / f"LineModelCtc_LineFolderDataset_{shipped['network']}.json", "keras")
+    artifact = run_dir / f"LineModelCtc_LineFolderDataset_{shipped['network']}.json"
+    saved, predictor = json.loads(artifact.read_text()), LinePredictor(artifact, "keras")
     dataset = build_experiment(parse_experiment(json.dumps(experiment)))[0]
 
     def predictor_cer(labels: np.ndarray) -> float:
