@@ -27,6 +27,7 @@ TRAIN_ARG_TYPES = {
     "backbone_lr_factor": float,
     "freeze_epochs": float,
     "mixed_bfloat16": bool,
+    "bucket_widths": bool,
     "seed": int,
     "distribute": str,
     "overfit_batches": int,

@@ -38,6 +38,9 @@ DEFAULT_TRAIN_ARGS = {
     # Train in Keras's mixed_bfloat16 policy (bfloat16 arithmetic, float32 weights): faster on CPUs with AVX512_BF16
     # or AMX and on recent GPUs. The fitted model computes in float32 again, as it is evaluated, saved and exported.
     "mixed_bfloat16": False,
+    # Models that read lines of any width: batch training lines of similar width, so each batch is trimmed to its
+    # widest line with little padding left (False: lines drawn at random, each batch padded to its widest).
+    "bucket_widths": True,
     "seed": DEFAULT_SEED,  # Seeds the batch order and augmentation here, and the initial weights in `run_experiment`.
     # Train and validate on the first N training batches only, unshuffled and unaugmented (0: off): a check that
     # the model and its data pipeline can learn at all, which should end near zero loss and error.
@@ -192,9 +195,18 @@ class Model:
         return x, y
 
     def sequence(
-        self, x: np.ndarray, y: np.ndarray, batch_size: int, train: bool = False, seed: int = DEFAULT_SEED
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        train: bool = False,
+        seed: int = DEFAULT_SEED,
+        bucket: bool = True,
     ) -> DatasetSequence:
-        """Batches for fit/evaluate; augmentation and shuffling (from `seed`) on training batches only."""
+        """Batches for fit/evaluate; augmentation and shuffling (from `seed`) on training batches only.
+
+        With `bucket`, rows are batched by the model's `sort_key` where it has one.
+        """
         augment = self.augment_batch if train else None
         return DatasetSequence(
             x,
@@ -204,7 +216,7 @@ class Model:
             augment_fn=augment,
             format_fn=self.format_batch,
             seed=seed,
-            sort_key=self.sort_key(x),
+            sort_key=self.sort_key(x) if bucket else None,
             batch_multiple=batch_multiple(),
             shard=process_shard(),
         )
@@ -271,7 +283,9 @@ class Model:
         x_val, y_val = dataset.x_train[val_rows], dataset.y_train[val_rows]
         train = not args["overfit_batches"]  # Overfitting trains on fixed, unaugmented batches.
         x_train, y_train = dataset.x_train[train_rows], dataset.y_train[train_rows]
-        train_seq = self.sequence(x_train, y_train, args["batch_size"], train=train, seed=args["seed"])
+        train_seq = self.sequence(
+            x_train, y_train, args["batch_size"], train=train, seed=args["seed"], bucket=args["bucket_widths"]
+        )
         val_seq = self.sequence(x_val, y_val, args["batch_size"])
         ema = SwapInAverage() if args["ema_momentum"] is not None else None
         self.network.compile(optimizer=self.optimizer(args, len(train_seq)), loss=self.loss(), metrics=self.metrics())

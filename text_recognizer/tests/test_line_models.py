@@ -147,6 +147,24 @@ def test_variable_width_batches_are_trimmed_to_their_ink(lines):
     assert fixed.format_batch(x, lines.y_train[:2])[0].shape == (2, 32, 640)
 
 
+@pytest.mark.parametrize("bucket_widths", [True, False])
+def test_training_batches_group_lines_by_width_unless_told_not_to(lines, bucket_widths):
+    model = LineModelCtc("line_cnn_lstm", {}, lines.config())
+    widths = np.random.default_rng(0).permutation(np.arange(1, 65) * 10)
+    x = np.zeros((64, 32, 640), dtype=np.uint8)
+    for row, width in enumerate(widths):
+        x[row, 8:24, :width] = 255
+    y = np.full((64, 4), model.blank)
+    batches = model.sequence(x, y, 8, train=True, bucket=bucket_widths)
+    members = [np.sort(widths[rows]) for rows in batches.batches]
+    assert sorted(np.concatenate(members).tolist()) == sorted(widths.tolist())
+    spread = max(np.ptp(m) for m in members)
+    assert spread < 200 if bucket_widths else spread > 300  # Random batches mix short and long lines.
+    # Each batch is trimmed to its widest line, so buckets feed far fewer padded columns.
+    padded = sum(len(m) * batches[i][0].shape[-1] for i, m in enumerate(members))
+    assert (padded < 0.7 * 64 * 640) == bucket_widths
+
+
 def test_char_widths_are_ink_columns_per_labelled_character():
     x = np.zeros((101, 4, 50), dtype=np.uint8)
     y = np.full((101, 6), 9)
