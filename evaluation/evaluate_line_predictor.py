@@ -35,7 +35,7 @@ FONT_CER_CEILING = 0.3  # Per held-out font; the scrawled dkg Bold Italic is rea
 # (letters or writers) of the collections, a few points above what each reads, so that a worse model fails.
 REAL_CER_CEILINGS = {
     "default": {"reference": 0.22, "hooker": 0.42, "copiste": 0.21, "poilus": 0.33},
-    "accurate": {"reference": 0.2, "hooker": 0.4, "copiste": 0.2, "poilus": 0.3},
+    "accurate": {"reference": 0.18, "hooker": 0.31, "copiste": 0.15, "poilus": 0.21},
 }
 
 
