@@ -49,6 +49,23 @@ DEFAULT_TRAIN_ARGS = {
 LR_DECAY_FLOOR = 0.02  # With lr_decay, the learning rate follows a cosine from its start value to this fraction.
 
 
+def _fuse_exact_gelu(path: Path) -> None:
+    """Rewrite each exact GELU (erf and four element-wise ops, as exported) as ONNX Runtime's single Gelu node.
+
+    ONNX Runtime fuses that pattern itself only when the division by √2 is a division by a scalar; the converter
+    folds it into a multiplication and broadcasts the constants, so left alone every GELU runs as five passes over
+    its tensor and breaks the blocked-layout convolutions around it.
+    """
+    import onnx
+    from onnxruntime.transformers.fusion_gelu import FusionGelu
+    from onnxruntime.transformers.onnx_model import OnnxModel
+
+    model = OnnxModel(onnx.load(str(path)))
+    FusionGelu(model).apply()
+    model.prune_graph()
+    model.save_model_to_file(str(path))
+
+
 def weights_path(json_path: Path) -> Path:
     """The `.weights.h5` file saved beside a model's `.json`."""
     return Path(str(json_path).removesuffix(".json") + ".weights.h5")
@@ -402,6 +419,7 @@ class Model:
         self.network.predict_on_batch(np.zeros((1, height, *rest), dtype=np.float32))  # Export needs a built graph.
         with atomic_path(path) as tmp:
             self.network.export(str(tmp), format="onnx", verbose=False)
+            _fuse_exact_gelu(tmp)
 
     @classmethod
     def load(cls, json_path: Path) -> Model:

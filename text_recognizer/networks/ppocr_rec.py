@@ -31,8 +31,9 @@ INK_SCALE, PAPER_LEVEL = -2.0 / 255.0, 1.0
 
 
 def gelu(x: Any) -> Any:
-    """Exact GELU, with erf (the approximation and Keras's own exact form export to ops ONNX converters lack)."""
-    return 0.5 * x * (1.0 + ops.erf(x / math.sqrt(2.0)))
+    """Exact GELU, with erf (the approximation and Keras's own exact form export to ops ONNX converters lack), in
+    the order of operations that the ONNX export fuses into one node."""
+    return x * ((ops.erf(x / math.sqrt(2.0)) + 1.0) * 0.5)
 
 
 def hard_sigmoid(x: Any) -> Any:

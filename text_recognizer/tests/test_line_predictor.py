@@ -92,8 +92,9 @@ def test_word_decoding_reads_support_lines_within_the_cer_floor():
     assert character_error_rate([text for text, _ in words], [path.stem for path in IMAGES]) < SUPPORT_CER_FLOOR
 
 
-def test_onnx_and_keras_agree_on_support_lines():
-    onnx, keras_predictor = LinePredictor(backend="onnx"), LinePredictor(backend="keras")
+@pytest.mark.parametrize("model", ["default", "accurate"])
+def test_onnx_and_keras_agree_on_support_lines(model):
+    onnx, keras_predictor = LinePredictor(model, backend="onnx"), LinePredictor(model, backend="keras")
     np.testing.assert_allclose(onnx.outputs(IMAGES), keras_predictor.outputs(IMAGES), atol=1e-3)
     onnx_results, keras_results = onnx.predict_batch(IMAGES), keras_predictor.predict_batch(IMAGES)
     assert [text for text, _ in onnx_results] == [text for text, _ in keras_results]
