@@ -52,9 +52,9 @@ LR_DECAY_FLOOR = 0.02  # With lr_decay, the learning rate follows a cosine from 
 def _fuse_exact_gelu(path: Path) -> None:
     """Rewrite each exact GELU (erf and four element-wise ops, as exported) as ONNX Runtime's single Gelu node.
 
-    ONNX Runtime fuses that pattern itself only when the division by √2 is a division by a scalar; the converter
-    folds it into a multiplication and broadcasts the constants, so left alone every GELU runs as five passes over
-    its tensor and breaks the blocked-layout convolutions around it.
+    ONNX Runtime fuses that pattern itself only where it divides by √2 and its constants are scalars; the converter
+    turns the division into a multiplication and broadcasts the constants, so left alone every GELU runs as five
+    passes over its tensor and breaks the blocked-layout convolutions around it.
     """
     import onnx
     from onnxruntime.transformers.fusion_gelu import FusionGelu
