@@ -17,10 +17,12 @@ def test_benchmark_prints_table_cold_starts_and_training_speed() -> None:
     """One row per engine (ours, PaddleOCR's, Tesseract), the same texts from both of our backends, every cold start,
     both training widths and each shipped model's training curve."""
     command = [sys.executable, "-m", "evaluation.benchmark_line_recognizer", "--dir", str(SUPPORT_LINES)]
-    result = subprocess.run([*command, "--synthetic", "0"], cwd=ROOT, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [*command, "--synthetic", "0", "--rounds", "2"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     out = result.stdout
     print(out)
-    assert out.startswith(f"{SUPPORT_LINES}: 5 lines\n")
+    assert out.startswith(f"{SUPPORT_LINES}: 5 lines, time per line the fastest of 2 rounds\n")
     scores = {}  # CER and exact-match rate of each backend.
     for engine in ("default", "default keras", "accurate", "accurate keras"):
         row = re.search(rf"^{engine} \(ours\) +(\d\.\d{{4}}) +(\d\.\d{{3}}) +\d+\.\d\d$", out, re.MULTILINE)
@@ -46,3 +48,9 @@ def test_benchmark_prints_table_cold_starts_and_training_speed() -> None:
             assert re.search(line, out, re.MULTILINE)
         assert re.search(rf"^{model} \(\w+\): trained [1-9]\d* min, [1-9]\d* epochs?$", out, re.MULTILINE)
         assert re.search(r"^  epoch 1: validation CER \d\.\d{4} after \d+ min$", out, re.MULTILINE)
+
+
+def test_benchmark_refuses_fewer_than_one_round() -> None:
+    command = [sys.executable, "-m", "evaluation.benchmark_line_recognizer", "--dir", str(SUPPORT_LINES)]
+    result = subprocess.run([*command, "--rounds", "0"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and "--rounds must be at least 1" in result.stderr

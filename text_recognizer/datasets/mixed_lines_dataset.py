@@ -35,6 +35,8 @@ class MixedLinesDataset(Dataset):
     Args:
         collections: names of real collections (see `real_handwriting.COLLECTIONS`).
         synthetic_ratio: synthetic training lines per real training line.
+        oversample: collection name -> how many times each epoch sees its training lines (default 1), for a hand
+            that needs more steps than its share of the lines gives it; validation lines are never repeated.
         synthetic_train: synthetic training lines, instead of `synthetic_ratio` times the real ones (default: that,
             or 20,000 without real lines).
         synthetic_test: synthetic test lines.
@@ -52,11 +54,17 @@ class MixedLinesDataset(Dataset):
         download: bool = False,
         seed: int = 0,
         line_height: int = LINE_HEIGHT,
+        oversample: dict[str, int] | None = None,
     ) -> None:
         check_line_height(line_height)
+        self.oversample = dict(oversample or {})
         unknown = set(collections) - set(COLLECTIONS)
         if unknown:
             raise ValueError(f"Unknown collections {sorted(unknown)}; valid: {', '.join(COLLECTIONS)}")
+        if set(self.oversample) - set(collections):
+            raise ValueError(f"oversample names {sorted(set(self.oversample) - set(collections))}, not in collections")
+        if any(not isinstance(times, int) or times < 1 for times in self.oversample.values()):
+            raise ValueError(f"oversample takes whole numbers of at least 1 per collection, not {self.oversample}")
         if synthetic_ratio < 0 or synthetic_test <= 0 or (synthetic_train is not None and synthetic_train <= 0):
             raise ValueError("synthetic_ratio must be at least 0, synthetic_train and synthetic_test positive")
         self.collections, self.synthetic_ratio, self.synthetic_test = list(collections), synthetic_ratio, synthetic_test
@@ -92,15 +100,24 @@ class MixedLinesDataset(Dataset):
         parts = [*self.real, synthetic]
         self.input_shape = (self.line_height, max(p.input_shape[1] for p in parts))
         self.output_shape = (max(p.output_shape[0] for p in parts), len(MAPPING))
-        self.data_version = "+".join(p.data_version for p in parts) + f"-r{self.synthetic_ratio}"
+        self.data_version = "+".join(p.data_version for p in parts) + f"-r{self.synthetic_ratio}" + "".join(
+            f"-{name}x{self.oversample[name]}" for name in present if self.oversample.get(name, 1) > 1
+        )
         self.attribution = [d.attribution for d in self.real if d.attribution]
-        self.x_train = self._join([p.x_train for p in parts], self.input_shape, 0)
-        self.y_train = self._join([p.y_train for p in parts], self.output_shape[:1], BLANK)
+        masks = [d.validation_mask() for d in self.real] + [random_validation_mask(len(synthetic.x_train))]
+        # Each part's rows, then the training rows of oversampled collections again (validation once only).
+        rows = [np.arange(len(p.x_train)) for p in parts] + [
+            np.tile(np.flatnonzero(~mask), self.oversample.get(name, 1) - 1)
+            for name, mask in zip(present, masks, strict=False)
+        ]
+        sources = [*parts, *self.real]
+        self.x_train = self._join([s.x_train[r] for s, r in zip(sources, rows, strict=True)], self.input_shape, 0)
+        self.y_train = self._join(
+            [s.y_train[r] for s, r in zip(sources, rows, strict=True)], self.output_shape[:1], BLANK
+        )
         self.x_test = self._join([p.x_test for p in parts], self.input_shape, 0)
         self.y_test = self._join([p.y_test for p in parts], self.output_shape[:1], BLANK)
-        self._validation = np.concatenate(
-            [d.validation_mask() for d in self.real] + [random_validation_mask(len(synthetic.x_train))]
-        )
+        self._validation = np.concatenate(masks + [np.zeros(len(r), bool) for r in rows[len(parts) :]])
 
     @staticmethod
     def _join(arrays: list[np.ndarray], shape: tuple[int, ...], value: int) -> np.ndarray:

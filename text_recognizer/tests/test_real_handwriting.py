@@ -107,6 +107,26 @@ def test_mixed_lines_join_real_and_as_many_synthetic_lines(data_root, served_hoo
     assert mix.config()["attribution"] == [HookerLinesDataset.attribution]
 
 
+def test_mixed_lines_oversample_repeats_training_lines_only(data_root, served_hooker):
+    download_collection("hooker")
+    plain = MixedLinesDataset(collections=["hooker"], synthetic_test=4)
+    twice = MixedLinesDataset(collections=["hooker"], synthetic_test=4, oversample={"hooker": 2})
+    plain.load_or_generate_data()
+    twice.load_or_generate_data()
+    hooker = twice.real[0]
+    training = ~hooker.validation_mask()
+    assert len(twice.x_train) == len(plain.x_train) + training.sum()  # As many synthetic lines as without.
+    np.testing.assert_array_equal(twice.x_train[len(plain.x_train) :], hooker.x_train[training])
+    np.testing.assert_array_equal(twice.y_train[len(plain.x_train) :], hooker.y_train[training])
+    np.testing.assert_array_equal(twice.validation_mask()[: len(plain.x_train)], plain.validation_mask())
+    assert not twice.validation_mask()[len(plain.x_train) :].any()
+    assert twice.data_version == plain.data_version + "-hookerx2"
+    with pytest.raises(ValueError, match="oversample takes whole numbers of at least 1"):
+        MixedLinesDataset(collections=["hooker"], oversample={"hooker": 0})
+    with pytest.raises(ValueError, match="oversample names \\['poilus'\\], not in collections"):
+        MixedLinesDataset(collections=["hooker"], oversample={"poilus": 2})
+
+
 def test_mixed_lines_without_real_collections_say_so_and_use_synthetic_lines(data_root, caplog):
     with caplog.at_level(logging.WARNING):
         mix = MixedLinesDataset(collections=[], synthetic_train=12, synthetic_test=4)
