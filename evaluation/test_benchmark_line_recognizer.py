@@ -51,6 +51,7 @@ def test_benchmark_prints_table_cold_starts_and_training_speed() -> None:
 
 
 def test_benchmark_refuses_fewer_than_one_round() -> None:
+    """Zero rounds would time nothing: the benchmark says so instead of printing empty rows."""
     command = [sys.executable, "-m", "evaluation.benchmark_line_recognizer", "--dir", str(SUPPORT_LINES)]
     result = subprocess.run([*command, "--rounds", "0"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2 and "--rounds must be at least 1" in result.stderr
