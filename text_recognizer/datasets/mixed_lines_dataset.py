@@ -100,8 +100,10 @@ class MixedLinesDataset(Dataset):
         parts = [*self.real, synthetic]
         self.input_shape = (self.line_height, max(p.input_shape[1] for p in parts))
         self.output_shape = (max(p.output_shape[0] for p in parts), len(MAPPING))
-        self.data_version = "+".join(p.data_version for p in parts) + f"-r{self.synthetic_ratio}" + "".join(
-            f"-{name}x{self.oversample[name]}" for name in present if self.oversample.get(name, 1) > 1
+        self.data_version = (
+            "+".join(p.data_version for p in parts)
+            + f"-r{self.synthetic_ratio}"
+            + "".join(f"-{name}x{self.oversample[name]}" for name in present if self.oversample.get(name, 1) > 1)
         )
         self.attribution = [d.attribution for d in self.real if d.attribution]
         masks = [d.validation_mask() for d in self.real] + [random_validation_mask(len(synthetic.x_train))]
