@@ -107,19 +107,18 @@ class MixedLinesDataset(Dataset):
         )
         self.attribution = [d.attribution for d in self.real if d.attribution]
         masks = [d.validation_mask() for d in self.real] + [random_validation_mask(len(synthetic.x_train))]
-        # Each part's rows, then the training rows of oversampled collections again (validation once only).
-        rows = [np.arange(len(p.x_train)) for p in parts] + [
-            np.tile(np.flatnonzero(~mask), self.oversample.get(name, 1) - 1)
-            for name, mask in zip(present, masks, strict=False)
+        # The training rows of oversampled collections once more per extra time (validation rows only once).
+        repeats = [
+            (dataset, np.tile(np.flatnonzero(~mask), self.oversample.get(name, 1) - 1))
+            for name, dataset, mask in zip(present, self.real, masks, strict=False)
         ]
-        sources = [*parts, *self.real]
-        self.x_train = self._join([s.x_train[r] for s, r in zip(sources, rows, strict=True)], self.input_shape, 0)
-        self.y_train = self._join(
-            [s.y_train[r] for s, r in zip(sources, rows, strict=True)], self.output_shape[:1], BLANK
-        )
+        x_parts = [p.x_train for p in parts] + [dataset.x_train[rows] for dataset, rows in repeats]
+        y_parts = [p.y_train for p in parts] + [dataset.y_train[rows] for dataset, rows in repeats]
+        self.x_train = self._join(x_parts, self.input_shape, 0)
+        self.y_train = self._join(y_parts, self.output_shape[:1], BLANK)
         self.x_test = self._join([p.x_test for p in parts], self.input_shape, 0)
         self.y_test = self._join([p.y_test for p in parts], self.output_shape[:1], BLANK)
-        self._validation = np.concatenate(masks + [np.zeros(len(r), bool) for r in rows[len(parts) :]])
+        self._validation = np.concatenate(masks + [np.zeros(len(rows), bool) for _, rows in repeats])
 
     @staticmethod
     def _join(arrays: list[np.ndarray], shape: tuple[int, ...], value: int) -> np.ndarray:
