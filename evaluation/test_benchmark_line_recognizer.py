@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from evaluation.benchmark_line_recognizer import timed_rounds
+
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORT_LINES = ROOT / "text_recognizer" / "tests" / "support" / "lines"
 
@@ -56,3 +58,23 @@ def test_benchmark_refuses_fewer_than_one_round() -> None:
     command = [sys.executable, "-m", "evaluation.benchmark_line_recognizer", "--dir", str(SUPPORT_LINES)]
     result = subprocess.run([*command, "--rounds", "0"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 2 and "--rounds must be at least 1" in result.stderr
+
+
+def test_timed_rounds_rotate_the_order_and_keep_each_readers_readings() -> None:
+    """Round k starts with the k-th engine; every engine reads every line each round; readings must agree."""
+    calls: list[str] = []
+
+    def reader(name: str):
+        def read(image: str) -> str:
+            calls.append(name)
+            return f"{name} {image}"
+
+        return read
+
+    timed = timed_rounds({name: reader(name) for name in "abc"}, ["x", "y"], rounds=3)
+    assert calls == list("aabbcc" + "bbccaa" + "ccaabb")
+    assert {name: readings for name, (readings, _) in timed.items()} == {n: [f"{n} x", f"{n} y"] for n in "abc"}
+    assert all(ms > 0 for _, ms in timed.values())
+    answers = iter(["one", "two"])
+    with pytest.raises(RuntimeError, match="flaky read the same lines differently in two rounds"):
+        timed_rounds({"flaky": lambda image: next(answers)}, ["x"], rounds=2)

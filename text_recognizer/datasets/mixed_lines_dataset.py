@@ -35,14 +35,14 @@ class MixedLinesDataset(Dataset):
     Args:
         collections: names of real collections (see `real_handwriting.COLLECTIONS`).
         synthetic_ratio: synthetic training lines per real training line.
-        oversample: collection name -> how many times each epoch sees its training lines (default 1), for a hand
-            that needs more steps than its share of the lines gives it; validation lines are never repeated.
         synthetic_train: synthetic training lines, instead of `synthetic_ratio` times the real ones (default: that,
             or 20,000 without real lines).
         synthetic_test: synthetic test lines.
         download: download collections that are not at the data root instead of leaving them out.
         seed: seed of the synthetic lines.
         line_height: line height in pixels (48 for the PP-OCR recognizers).
+        oversample: collection name -> how many times each epoch sees its training lines (default 1), for a hand
+            that needs more steps than its share of the lines gives it; validation lines are never repeated.
     """
 
     def __init__(
@@ -110,7 +110,7 @@ class MixedLinesDataset(Dataset):
         # The training rows of oversampled collections once more per extra time (validation rows only once).
         repeats = [
             (dataset, np.tile(np.flatnonzero(~mask), self.oversample.get(name, 1) - 1))
-            for name, dataset, mask in zip(present, self.real, masks, strict=False)
+            for name, dataset, mask in zip(present, self.real, masks[: len(self.real)], strict=True)
         ]
         x_parts = [p.x_train for p in parts] + [dataset.x_train[rows] for dataset, rows in repeats]
         y_parts = [p.y_train for p in parts] + [dataset.y_train[rows] for dataset, rows in repeats]
