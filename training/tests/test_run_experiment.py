@@ -15,6 +15,7 @@ from text_recognizer.line_codec import decode
 from text_recognizer.line_predictor import DEFAULT_ARTIFACT, LinePredictor
 from text_recognizer.metrics import character_error_rate
 from text_recognizer.models import load_model
+from text_recognizer.models.base import weights_path
 from text_recognizer.pretrained import ATTRIBUTION
 from text_recognizer.pretrained import PRETRAINED as PUBLISHED
 from text_recognizer.tests.test_line_folder_dataset import TEXTS, write_lines
@@ -181,22 +182,23 @@ def test_a_runs_validation_and_test_cer_are_what_its_predictor_reads_on_the_same
     assert saved["metrics"]["test_cer"] == test
 
 
+def folder_model(directory: Path, network_args: dict) -> Any:
+    """A line model of the shipped default's network for the lines in `directory`, with fresh weights."""
+    config = {
+        "dataset": "LineFolderDataset",
+        "dataset_args": {"directory": str(directory)},
+        "model": "LineModelCtc",
+        "network": json.loads(DEFAULT_ARTIFACT.read_text())["network"],
+        "network_args": network_args,
+    }
+    return build_experiment(parse_experiment(json.dumps(config)))[1]
+
+
 def test_init_from_starts_from_a_saved_model_that_matches(data_root, tmp_path):
     write_lines(tmp_path / "lines", TEXTS)
     saved = json.loads(DEFAULT_ARTIFACT.read_text())
-
-    def folder_experiment(network_args: dict) -> Any:
-        config = {
-            "dataset": "LineFolderDataset",
-            "dataset_args": {"directory": str(tmp_path / "lines")},
-            "model": "LineModelCtc",
-            "network": saved["network"],
-            "network_args": network_args,
-        }
-        return build_experiment(parse_experiment(json.dumps(config)))[1]
-
-    model = folder_experiment(saved["network_args"])
-    init_weights(model, DEFAULT_ARTIFACT)
+    model = folder_model(tmp_path / "lines", saved["network_args"])
+    init_weights(model, [DEFAULT_ARTIFACT])
     shipped = load_model(DEFAULT_ARTIFACT)
     assert all(
         np.array_equal(a, b) for a, b in zip(model.network.get_weights(), shipped.network.get_weights(), strict=True)
@@ -205,9 +207,33 @@ def test_init_from_starts_from_a_saved_model_that_matches(data_root, tmp_path):
     assert model.artifact()["attribution"] == saved["attribution"]  # The credits of what it learnt from carry on.
     assert model.artifact()["pretrained"] == saved["pretrained"]
     with pytest.raises(ValueError, match="has network_args .*; the experiment's must match it"):
-        init_weights(folder_experiment({}), DEFAULT_ARTIFACT)
+        init_weights(folder_model(tmp_path / "lines", {}), [DEFAULT_ARTIFACT])
     with pytest.raises(ValueError, match="Cannot read the model to start from, .*nothing.json"):
-        init_weights(model, tmp_path / "nothing.json")
+        init_weights(model, [tmp_path / "nothing.json"])
+    with pytest.raises(ValueError, match="--init-from pretrained starts from the published weights alone"):
+        init_weights(model, [Path(PRETRAINED), DEFAULT_ARTIFACT])
+
+
+def test_init_from_several_saved_models_starts_from_the_mean_of_their_weights(data_root, tmp_path):
+    write_lines(tmp_path / "lines", TEXTS)
+    saved = json.loads(DEFAULT_ARTIFACT.read_text())
+    shifted = load_model(DEFAULT_ARTIFACT)
+    shipped_weights = shifted.network.get_weights()
+    shifted.network.set_weights([w + 1 if w.dtype.kind == "f" else w for w in shipped_weights])
+    other = tmp_path / DEFAULT_ARTIFACT.name
+    shifted.network.save_weights(weights_path(other))
+    wider = {key: width + 2 for key, width in saved["char_width"].items()}
+    other.write_text(json.dumps({**saved, "char_width": wider}))
+    model = folder_model(tmp_path / "lines", saved["network_args"])
+    init_weights(model, [DEFAULT_ARTIFACT, other])
+    for mean, shipped in zip(model.network.get_weights(), shipped_weights, strict=True):
+        np.testing.assert_allclose(mean, shipped + 0.5 if shipped.dtype.kind == "f" else shipped, atol=1e-6)
+    assert model.char_width == {key: pytest.approx(width + 1) for key, width in saved["char_width"].items()}
+    with pytest.raises(ValueError, match="has network_args"):
+        init_weights(folder_model(tmp_path / "lines", {}), [DEFAULT_ARTIFACT, other])
+    # The command line takes --init-from repeated.
+    args = build_parser().parse_args(["--init-from", str(DEFAULT_ARTIFACT), "--init-from", str(other), "{}"])
+    assert args.init_from == [DEFAULT_ARTIFACT, other]
 
 
 def test_init_from_pretrained_fine_tunes_the_published_network_and_credits_it(data_root, runs_root):
@@ -251,7 +277,7 @@ def test_every_shipped_model_records_a_command_that_runs_today(artifact):
     args = build_parser().parse_args(argv)
     experiment = parse_experiment(args.experiment_config)
     assert (experiment["model"], experiment["network"]) == (config["model"], config["network"])
-    assert args.init_from is None or str(args.init_from) == PRETRAINED or args.init_from.exists()
+    assert all(str(path) == PRETRAINED or path.exists() for path in args.init_from or [])
     assert config["commit"] and config["data_version"] and config["run"] and config["best_epoch"]
 
 
