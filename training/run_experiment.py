@@ -195,7 +195,8 @@ def init_weights(model: Any, artifacts: list[Path]) -> None:
         _add_attribution(model, config.get("attribution", []))
         if "pretrained" in config:
             model.data_config.setdefault("pretrained", config["pretrained"])
-    print(f"Starting from the {'mean of the ' if len(artifacts) > 1 else ''}weights of {', '.join(map(str, artifacts))}")
+    mean = "the mean of the " if len(artifacts) > 1 else "the "
+    print(f"Starting from {mean}weights of {', '.join(map(str, artifacts))}")
 
 
 def _matching_artifact(model: Any, artifact: Path) -> dict[str, Any]:
