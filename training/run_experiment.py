@@ -289,7 +289,7 @@ def run_experiment(config: dict[str, Any], dataset: Any, model: Any, run_dir: Pa
 
 def start_run(args: argparse.Namespace, command: str) -> tuple[dict[str, Any], Path | None, list[Path]]:
     """The experiment, its run directory when it resumes one (else None, made once the model is named) and the
-    model to start from."""
+    models to start from."""
     if args.resume is None:
         if args.experiment_config is None:
             raise ValueError("Give an experiment's JSON, or --resume RUN_DIR")
