@@ -39,6 +39,7 @@ NON_NEGATIVE_TRAIN_ARGS = ("seed", "overfit_batches", "freeze_epochs")
 FRACTION_TRAIN_ARGS = ("ema_momentum",)  # Train args that must also be below 1.
 WANDB_PROJECT = "text-recognizer"
 PRETRAINED = "pretrained"  # `--init-from pretrained`: the published weights of the experiment's network.
+PROVENANCE = ("run", "command", "commit", "data_version", "init_from")  # What a model records of each it started from.
 NON_FINITE_ADVICE = (
     "The last good epoch's checkpoint is kept in {run_dir}. Try a lower learning_rate, clip_norm (e.g. 1.0) "
     "or lr_decay, then start a new run; --resume {run_dir} would repeat the same steps."
@@ -195,6 +196,12 @@ def init_weights(model: Any, artifacts: list[Path]) -> None:
         _add_attribution(model, config.get("attribution", []))
         if "pretrained" in config:
             model.data_config.setdefault("pretrained", config["pretrained"])
+    # Run directories are not shipped: the model names the runs it started from and how each was made, so that its
+    # own command can be reproduced from commands alone.
+    model.data_config["init_from"] = [
+        {"path": str(artifact), **{key: config[key] for key in PROVENANCE if key in config}}
+        for artifact, config in zip(artifacts, saved, strict=True)
+    ]
     mean = "the mean of the " if len(artifacts) > 1 else "the "
     print(f"Starting from {mean}weights of {', '.join(map(str, artifacts))}")
 

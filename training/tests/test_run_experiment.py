@@ -20,7 +20,15 @@ from text_recognizer.pretrained import ATTRIBUTION
 from text_recognizer.pretrained import PRETRAINED as PUBLISHED
 from text_recognizer.tests.test_line_folder_dataset import TEXTS, write_lines
 from training.gpu_manager import gpu_count
-from training.run_experiment import PRETRAINED, build_experiment, build_parser, init_weights, main, parse_experiment
+from training.run_experiment import (
+    PRETRAINED,
+    PROVENANCE,
+    build_experiment,
+    build_parser,
+    init_weights,
+    main,
+    parse_experiment,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 WORDS = ["Dear", "sister", "the", "garden", "letters", "morning", "Yours", "received", "and", "weather"]
@@ -180,6 +188,9 @@ def test_a_runs_validation_and_test_cer_are_what_its_predictor_reads_on_the_same
     assert 0 < validation < 0.5 and 0 < test < 0.5  # Read, not perfectly: a reading that differs would show.
     assert saved["history"]["val_cer"] == [round(validation, 5)]
     assert saved["metrics"]["test_cer"] == test
+    # The model names the one it started from and how that one was made.
+    made = {key: shipped[key] for key in PROVENANCE if key in shipped}
+    assert saved["init_from"] == [{"path": str(DEFAULT_ARTIFACT), **made}]
 
 
 def folder_model(directory: Path, network_args: dict) -> Any:
@@ -229,6 +240,7 @@ def test_init_from_several_saved_models_starts_from_the_mean_of_their_weights(da
     for mean, shipped in zip(model.network.get_weights(), shipped_weights, strict=True):
         np.testing.assert_allclose(mean, shipped + 0.5 if shipped.dtype.kind == "f" else shipped, atol=1e-6)
     assert model.char_width == {key: pytest.approx(width + 1) for key, width in saved["char_width"].items()}
+    assert [start["path"] for start in model.data_config["init_from"]] == [str(DEFAULT_ARTIFACT), str(other)]
     with pytest.raises(ValueError, match="has network_args"):
         init_weights(folder_model(tmp_path / "lines", {}), [DEFAULT_ARTIFACT, other])
     # The command line takes --init-from repeated.
@@ -272,13 +284,24 @@ SHIPPED = sorted(WEIGHTS_DIR.glob("*.json"))
 @pytest.mark.parametrize("artifact", SHIPPED, ids=lambda path: path.stem)
 def test_every_shipped_model_records_a_command_that_runs_today(artifact):
     config = json.loads(artifact.read_text())
+    assert_runs_today(config)
+    assert config["best_epoch"]
+
+
+def assert_runs_today(config: dict) -> None:
+    """The command that made a model parses today, and each model it started from is published, here, or recorded
+    with the command that made it, which runs today too."""
     program, script, *argv = shlex.split(config["command"])
     assert (program, script) == ("python", "training/run_experiment.py")
     args = build_parser().parse_args(argv)
     experiment = parse_experiment(args.experiment_config)
     assert (experiment["model"], experiment["network"]) == (config["model"], config["network"])
-    assert all(str(path) == PRETRAINED or path.exists() for path in args.init_from or [])
-    assert config["commit"] and config["data_version"] and config["run"] and config["best_epoch"]
+    recorded = {start["path"]: start for start in config.get("init_from", [])}
+    for path in args.init_from or []:
+        if str(path) != PRETRAINED and not path.exists():
+            assert str(path) in recorded, f"{path} is neither shipped nor recorded with the command that made it"
+            assert_runs_today({**config, **recorded[str(path)], "init_from": recorded[str(path)].get("init_from", [])})
+    assert config["commit"] and config["data_version"] and config["run"]
 
 
 def test_run_tools_load_no_framework_before_the_gpus_are_chosen():
