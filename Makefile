@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 STAMP := $(VENV)/.synced
 
-.PHONY: setup setup-gpu gpu-check train train-detector test lint prediction-tests
+.PHONY: setup setup-gpu gpu-check train train-accurate train-detector test lint prediction-tests
 
 $(STAMP): Pipfile.lock pyproject.toml
 	tasks/setup.sh
@@ -21,6 +21,9 @@ gpu-check: setup
 
 train: setup
 	tasks/train_line_predictor.sh
+
+train-accurate: setup
+	tasks/train_accurate_line_predictor.sh
 
 train-detector: setup
 	tasks/train_line_detector.sh

@@ -60,6 +60,7 @@ def main() -> None:
     parser.add_argument("group", help="experiment group (a folder under runs/)")
     parser.add_argument("--weights-dir", type=Path, default=WEIGHTS_DIR, help="where to stage (default: shipped)")
     parser.add_argument("--from-store", action="store_true", help="first fetch the group's runs from the S3 store")
+    parser.add_argument("--print", action="store_true", help="print the best run's artifact JSON; stage nothing")
     args = parser.parse_args()
     try:
         if args.from_store:
@@ -67,6 +68,9 @@ def main() -> None:
         record = best_run(args.group)
     except (ValueError, StoreError, DownloadError) as e:
         sys.exit(f"error: {e}")
+    if args.print:  # For scripts that start from the group's best model (--init-from).
+        print(record["dir"] / record["artifact"])
+        return
     print(f"Best run of {args.group}: {record['dir']} ({record['monitor']} {record['best']:.4f})")
     for path in stage(record, args.weights_dir):
         print(f"staged {path}")

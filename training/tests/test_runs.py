@@ -80,6 +80,10 @@ def test_a_run_writes_its_directory_and_stages_into_the_weights(data_root, runs_
     runs.write_json(overfit_dir / runs.SUMMARY, {**summary, "best": 1.0})  # The top score, on its training data.
     best = best_run("tiny")
     assert best["dir"] in run_dirs
+    # Scripts that start from a group's best model ask for its JSON.
+    command = [sys.executable, "training/update_model_with_best_experiment.py", "--print", "tiny"]
+    printed = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert printed == f"{best['dir'] / best['artifact']}\n"
     staged = stage(best, tmp_path / "weights")
     assert [p.name for p in staged] == [f"{stem}.weights.h5", f"{stem}.onnx", f"{stem}.json"]
     assert json.loads(staged[-1].read_text())["network_args"] == best["experiment"]["network_args"]
