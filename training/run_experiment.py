@@ -39,7 +39,8 @@ NON_NEGATIVE_TRAIN_ARGS = ("seed", "overfit_batches", "freeze_epochs")
 FRACTION_TRAIN_ARGS = ("ema_momentum",)  # Train args that must also be below 1.
 WANDB_PROJECT = "text-recognizer"
 PRETRAINED = "pretrained"  # `--init-from pretrained`: the published weights of the experiment's network.
-PROVENANCE = ("run", "command", "commit", "data_version", "init_from")  # What a model records of each it started from.
+# What a model records of each saved model it started from.
+PROVENANCE = ("run", "command", "commit", "data_version", "history", "init_from")
 NON_FINITE_ADVICE = (
     "The last good epoch's checkpoint is kept in {run_dir}. Try a lower learning_rate, clip_norm (e.g. 1.0) "
     "or lr_decay, then start a new run; --resume {run_dir} would repeat the same steps."
