@@ -161,15 +161,26 @@ def training_lines_per_s(name: str) -> dict[int, float]:
 
 
 def print_training(name: str) -> None:
-    """How a shipped model trained, from its JSON: time, epochs and the validation CER after each epoch."""
+    """How a shipped model trained, from its JSON: time, epochs and the validation CER after each epoch, and the same
+    for each saved model it started from (recorded in its JSON), with the time of them all."""
     config = json.loads(LINE_MODELS[name].read_text())
+    minutes = print_curve(f"{name} ({LINE_MODELS[name].stem})", config, "")
+    if config.get("init_from"):
+        print(f"  {minutes:.0f} min in all")
+
+
+def print_curve(label: str, config: dict, indent: str) -> float:
+    """Print one run's training and, below it, that of the runs it started from; return their minutes together."""
     history = config.get("history", {})
     minutes = history.get("elapsed_s", [0])[-1] / 60
     epochs = len(history.get("val_cer", []))
-    print(f"{name} ({LINE_MODELS[name].stem}): trained {minutes:.0f} min, {epochs} epoch{'s' * (epochs != 1)}")
+    print(f"{indent}{label}: trained {minutes:.0f} min, {epochs} epoch{'s' * (epochs != 1)}")
     curve = zip(history.get("val_cer", []), history.get("elapsed_s", []), strict=True)
     for epoch, (cer, seconds) in enumerate(curve, 1):
-        print(f"  epoch {epoch}: validation CER {cer:.4f} after {seconds / 60:.0f} min")
+        print(f"{indent}  epoch {epoch}: validation CER {cer:.4f} after {seconds / 60:.0f} min")
+    for start in config.get("init_from", []):
+        minutes += print_curve(f"started from {start.get('run', start['path'])}", start, indent + "  ")
+    return minutes
 
 
 def line_sets(args: argparse.Namespace, work_dir: Path) -> dict[str, tuple[list, list[str]]]:

@@ -1,5 +1,6 @@
 """The line benchmark runs end to end on a folder of line images and prints every figure it promises."""
 
+import json
 import re
 import shutil
 import subprocess
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from evaluation.benchmark_line_recognizer import timed_rounds
+from text_recognizer.line_predictor import LINE_MODELS
 
 ROOT = Path(__file__).resolve().parents[1]
 SUPPORT_LINES = ROOT / "text_recognizer" / "tests" / "support" / "lines"
@@ -51,6 +53,9 @@ def test_benchmark_prints_table_cold_starts_and_training_speed() -> None:
             assert re.search(line, out, re.MULTILINE)
         assert re.search(rf"^{model} \(\w+\): trained [1-9]\d* min, [1-9]\d* epochs?$", out, re.MULTILINE)
         assert re.search(r"^  epoch 1: validation CER \d\.\d{4} after \d+ min$", out, re.MULTILINE)
+        for start in json.loads(LINE_MODELS[model].read_text()).get("init_from", []):  # And the models it began from.
+            assert re.search(rf"^  started from {re.escape(start['run'])}: trained [1-9]\d* min, ", out, re.MULTILINE)
+            assert re.search(r"^  \d+ min in all$", out, re.MULTILINE)
 
 
 def test_benchmark_refuses_fewer_than_one_round() -> None:
