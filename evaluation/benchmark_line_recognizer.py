@@ -172,10 +172,11 @@ def print_training(name: str) -> None:
 def print_curve(label: str, config: dict, indent: str) -> float:
     """Print one run's training and, below it, that of the runs it started from; return their minutes together."""
     history = config.get("history", {})
-    minutes = history.get("elapsed_s", [0])[-1] / 60
+    elapsed = np.cumsum(history.get("epoch_s", [0]))  # Not elapsed_s: a resumed run's starts again from 0.
+    minutes = float(elapsed[-1]) / 60
     epochs = len(history.get("val_cer", []))
     print(f"{indent}{label}: trained {minutes:.0f} min, {epochs} epoch{'s' * (epochs != 1)}")
-    curve = zip(history.get("val_cer", []), history.get("elapsed_s", []), strict=True)
+    curve = zip(history.get("val_cer", []), elapsed, strict=True)
     for epoch, (cer, seconds) in enumerate(curve, 1):
         print(f"{indent}  epoch {epoch}: validation CER {cer:.4f} after {seconds / 60:.0f} min")
     for start in config.get("init_from", []):
