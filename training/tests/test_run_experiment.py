@@ -304,6 +304,23 @@ def assert_runs_today(config: dict) -> None:
     assert config["commit"] and config["data_version"] and config["run"]
 
 
+def test_a_model_started_from_runs_not_shipped_must_record_how_they_were_made():
+    shipped = json.loads(DEFAULT_ARTIFACT.read_text())
+    experiment = shlex.split(shipped["command"])[-1]
+    started = {
+        **shipped,
+        "command": shlex.join(["python", "training/run_experiment.py", "--init-from", "runs/a/A.json", experiment]),
+    }
+    with pytest.raises(AssertionError, match="runs/a/A.json is neither shipped nor recorded"):
+        assert_runs_today(started)
+    assert_runs_today(
+        {
+            **started,
+            "init_from": [{"path": "runs/a/A.json", **{key: shipped[key] for key in PROVENANCE if key in shipped}}],
+        }
+    )
+
+
 def test_run_tools_load_no_framework_before_the_gpus_are_chosen():
     code = (
         "import sys, training.run_experiment, training.compare_runs, training.update_model_with_best_experiment; "
