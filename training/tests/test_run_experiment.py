@@ -300,7 +300,7 @@ def assert_runs_today(config: dict) -> None:
     for path in args.init_from or []:
         if str(path) != PRETRAINED and not path.exists():
             assert str(path) in recorded, f"{path} is neither shipped nor recorded with the command that made it"
-            assert_runs_today({**config, **recorded[str(path)], "init_from": recorded[str(path)].get("init_from", [])})
+            assert_runs_today({"model": config["model"], "network": config["network"], **recorded[str(path)]})
     assert config["commit"] and config["data_version"] and config["run"]
 
 
