@@ -20,11 +20,17 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff")
 READING_ORDER = re.compile(r"readingOrder\s*\{\s*index:\s*(\d+)")
 ALTO_TEXT_TAGS = {"String": "CONTENT", "SP": None, "HYP": "CONTENT"}
 PAGE_NAMESPACE = "http://schema.primaresearch.org/PAGE/gts/pagecontent/2019-07-15"
+# A polygon thinner than both these shares of the line spacing and of the page's median line is no outline of the
+# ink but a strip along the baseline (Transkribus draws one when a line has a baseline alone): it is read as the
+# band from LINE_ASCENT spacings above the baseline to LINE_DESCENT below.
+THIN_LINE_OF_SPACING, THIN_LINE_OF_PAGE = 0.35, 0.5
+LINE_ASCENT, LINE_DESCENT = 0.7, 0.3
 
 
 @dataclass(frozen=True)
 class PageLine:
-    """One text line of a page: its polygon and baseline in image pixels, text and PAGE `custom` styles."""
+    """One text line of a page: its polygon (a strip along the baseline widened) and baseline in image pixels, text
+    and PAGE `custom` styles."""
 
     polygon: np.ndarray  # (points, 2) float x, y
     baseline: np.ndarray | None  # (points, 2) float x, y, or None when the file gives none
@@ -82,6 +88,32 @@ def parse_page_file(data: bytes, name: str) -> Page:
     raise ValueError(f"{name} is neither PAGE XML (<PcGts>) nor ALTO (<alto>); its root is <{kind}>")
 
 
+def thickness(polygon: np.ndarray) -> float:
+    """A polygon's mean height: its area over its width."""
+    x, y = polygon.T
+    area = abs(np.dot(x, np.roll(y, 1)) - np.dot(y, np.roll(x, 1))) / 2
+    return float(area / max(np.ptp(x), 1.0))
+
+
+def widen_thin_lines(lines: list[PageLine]) -> tuple[PageLine, ...]:
+    """The page's lines, each strip along a baseline replaced by a band that holds the line's ascenders and
+    descenders (see THIN_LINE_OF_SPACING)."""
+    heights = [float(np.median(line.baseline[:, 1])) for line in lines if line.baseline is not None]
+    steps = [step for step in np.diff(heights) if step > 0]  # Successive lines in reading order.
+    if not steps:
+        return tuple(lines)
+    spacing = float(np.median(steps))
+    limit = min(THIN_LINE_OF_SPACING * spacing, THIN_LINE_OF_PAGE * np.median([thickness(l.polygon) for l in lines]))
+    widened = []
+    for line in lines:
+        if line.baseline is not None and thickness(line.polygon) < limit:
+            baseline = line.baseline[np.argsort(line.baseline[:, 0], kind="stable")]
+            band = np.concatenate([baseline - [0, LINE_ASCENT * spacing], baseline[::-1] + [0, LINE_DESCENT * spacing]])
+            line = PageLine(band, line.baseline, line.text, line.custom)
+        widened.append(line)
+    return tuple(widened)
+
+
 def _order(element: ET.Element, position: int) -> tuple[int, int]:
     """Sort key of a region or line: its `readingOrder {index:N}` when given, then its place in the file."""
     match = READING_ORDER.search(element.get("custom", ""))
@@ -107,7 +139,7 @@ def _parse_page(root: ET.Element, name: str) -> Page:
             baseline = points(baselines[0].get("points")) if baselines else None
             lines.append(PageLine(polygon, baseline, _page_text(line), line.get("custom", "")))
     size = (int(float(page.get("imageWidth", 0))), int(float(page.get("imageHeight", 0))))
-    return Page(page.get("imageFilename", ""), size, tuple(lines))
+    return Page(page.get("imageFilename", ""), size, widen_thin_lines(lines))
 
 
 def _page_text(line: ET.Element) -> str:
@@ -142,7 +174,7 @@ def _parse_alto(root: ET.Element, name: str) -> Page:
         )
     size = (int(float(page.get("WIDTH", 0))), int(float(page.get("HEIGHT", 0))))
     image_name = (file_name.text or "").strip() if file_name is not None else ""
-    return Page(image_name, size, tuple(lines))
+    return Page(image_name, size, widen_thin_lines(lines))
 
 
 def _alto_box(element: ET.Element) -> np.ndarray | None:
