@@ -103,7 +103,8 @@ def widen_thin_lines(lines: list[PageLine]) -> tuple[PageLine, ...]:
     if not steps:
         return tuple(lines)
     spacing = float(np.median(steps))
-    limit = min(THIN_LINE_OF_SPACING * spacing, THIN_LINE_OF_PAGE * np.median([thickness(l.polygon) for l in lines]))
+    typical = float(np.median([thickness(line.polygon) for line in lines]))
+    limit = min(THIN_LINE_OF_SPACING * spacing, THIN_LINE_OF_PAGE * typical)
     widened = []
     for line in lines:
         if line.baseline is not None and thickness(line.polygon) < limit:

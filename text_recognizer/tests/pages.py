@@ -43,14 +43,25 @@ def polygon(k: int, margin: int = 8) -> list[tuple[int, int]]:
     ]
 
 
+def strip(k: int, height: int = 9) -> list[tuple[int, int]]:
+    """A polygon `height` pixels tall resting on line k's baseline, as Transkribus writes for a baseline alone."""
+    x0, _, x1, y1 = line_box(k)
+    return [(x0, y1), (x1, y1), (x1, y1 - height), (x0, y1 - height)]
+
+
 def page_xml(
-    texts: list[str], image: str, order: list[int] | None = None, customs: dict[int, str] | None = None
+    texts: list[str],
+    image: str,
+    order: list[int] | None = None,
+    customs: dict[int, str] | None = None,
+    strips: frozenset[int] = frozenset(),
 ) -> bytes:
-    """PAGE XML (2019 schema) with one region; lines appear in `order` in the file, reading order by custom index."""
+    """PAGE XML (2019 schema) with one region; lines appear in `order` in the file, reading order by custom index;
+    the lines in `strips` have a strip along their baseline for a polygon."""
     customs = customs or {}
     lines = []
     for k in order or range(len(texts)):
-        points = " ".join(f"{x},{y}" for x, y in polygon(k))
+        points = " ".join(f"{x},{y}" for x, y in (strip(k) if k in strips else polygon(k)))
         x0, _, x1, y1 = line_box(k)
         custom = f"readingOrder {{index:{k};}} {customs.get(k, '')}"
         lines.append(

@@ -1,14 +1,24 @@
+import io
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from text_recognizer.datasets.page_xml import parse_page_file, to_page_xml
+from text_recognizer.datasets.page_xml import LINE_ASCENT, LINE_DESCENT, parse_page_file, to_page_xml
 from text_recognizer.datasets.page_xml_dataset import LINE_WIDTH, PageXmlDataset, fold_text, split_groups
 from text_recognizer.line_codec import LINE_HEIGHT, decode
-from text_recognizer.preprocessing import cut_line, ink_widths
-from text_recognizer.tests.pages import HEIGHT, WIDTH, alto_xml, line_box, page_image, page_xml
+from text_recognizer.preprocessing import cut_line, ink_widths, open_image
+from text_recognizer.tests.pages import (
+    HEIGHT,
+    LINE_PITCH,
+    WIDTH,
+    alto_xml,
+    line_box,
+    page_image,
+    page_xml,
+    polygon,
+)
 
 TEXTS = ["Dear Sir,", "", "the [?] word", "l’été « chaud »", "x ~ y", "ok then"]
 
@@ -20,6 +30,18 @@ def test_page_xml_lines_come_in_reading_order_with_polygon_baseline_and_their_ow
     x0, y0, x1, y1 = line_box(1)
     np.testing.assert_array_equal(page.lines[1].polygon.min(axis=0), [x0 - 8, y0 - 8])
     np.testing.assert_array_equal(page.lines[1].baseline, [[x0, y1], [x1, y1]])
+
+
+def test_a_strip_along_the_baseline_is_cut_as_the_whole_line():
+    image = np.asarray(open_image(io.BytesIO(page_image(len(TEXTS)))).convert("L"))
+    page = parse_page_file(page_xml(["a", "b", "c", "d", "e"], "p.jpg", strips=frozenset({1, 3})), "p.xml")
+    x0, y0, x1, y1 = line_box(1)
+    np.testing.assert_array_equal(page.lines[1].polygon.min(axis=0), [x0, y1 - LINE_ASCENT * LINE_PITCH])
+    np.testing.assert_array_equal(page.lines[1].polygon.max(axis=0), [x1, y1 + LINE_DESCENT * LINE_PITCH])
+    for k, line in enumerate(page.lines):
+        inked_rows = (cut_line(image, line.polygon) < 128).any(axis=1).sum()
+        assert abs(inked_rows - (y1 - y0)) <= 2, k  # Every line's strokes, whole, where a strip holds 9 rows.
+    np.testing.assert_array_equal(page.lines[0].polygon, polygon(0))  # Outlines of the ink are kept as drawn.
 
 
 def test_alto_lines_join_strings_with_spaces_and_fall_back_to_their_box():
