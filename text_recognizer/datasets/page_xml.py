@@ -29,8 +29,8 @@ LINE_ASCENT, LINE_DESCENT = 0.7, 0.3
 
 @dataclass(frozen=True)
 class PageLine:
-    """One text line of a page: its polygon (a strip along the baseline widened) and baseline in image pixels, text
-    and PAGE `custom` styles."""
+    """One text line of a page: its polygon (see `widen_thin_lines`) and baseline in image pixels, text and PAGE
+    `custom` styles."""
 
     polygon: np.ndarray  # (points, 2) float x, y
     baseline: np.ndarray | None  # (points, 2) float x, y, or None when the file gives none
