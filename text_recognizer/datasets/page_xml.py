@@ -103,11 +103,11 @@ def widen_thin_lines(lines: list[PageLine]) -> tuple[PageLine, ...]:
     if not steps:
         return tuple(lines)
     spacing = float(np.median(steps))
-    typical = float(np.median([thickness(line.polygon) for line in lines]))
-    limit = min(THIN_LINE_OF_SPACING * spacing, THIN_LINE_OF_PAGE * typical)
+    thicknesses = [thickness(line.polygon) for line in lines]
+    limit = min(THIN_LINE_OF_SPACING * spacing, THIN_LINE_OF_PAGE * float(np.median(thicknesses)))
     widened = []
-    for line in lines:
-        if line.baseline is not None and thickness(line.polygon) < limit:
+    for line, thick in zip(lines, thicknesses, strict=True):
+        if line.baseline is not None and thick < limit:
             baseline = line.baseline[np.argsort(line.baseline[:, 0], kind="stable")]
             band = np.concatenate([baseline - [0, LINE_ASCENT * spacing], baseline[::-1] + [0, LINE_DESCENT * spacing]])
             line = PageLine(band, line.baseline, line.text, line.custom)

@@ -33,8 +33,9 @@ def test_page_xml_lines_come_in_reading_order_with_polygon_baseline_and_their_ow
 
 
 def test_a_strip_along_the_baseline_is_cut_as_the_whole_line():
-    image = np.asarray(open_image(io.BytesIO(page_image(len(TEXTS)))).convert("L"))
-    page = parse_page_file(page_xml(["a", "b", "c", "d", "e"], "p.jpg", strips=frozenset({1, 3})), "p.xml")
+    texts = ["a", "b", "c", "d", "e"]
+    image = np.asarray(open_image(io.BytesIO(page_image(len(texts)))).convert("L"))
+    page = parse_page_file(page_xml(texts, "p.jpg", strips=frozenset({1, 3})), "p.xml")
     x0, y0, x1, y1 = line_box(1)
     np.testing.assert_array_equal(page.lines[1].polygon.min(axis=0), [x0, y1 - LINE_ASCENT * LINE_PITCH])
     np.testing.assert_array_equal(page.lines[1].polygon.max(axis=0), [x1, y1 + LINE_DESCENT * LINE_PITCH])
